@@ -1,0 +1,47 @@
+"""Re-run notebooks top to bottom on the embedded backend and store their outputs for nbval.
+
+Usage: python scripts/refresh_notebooks.py [notebooks/01_*.ipynb ...]   (default: all)
+Outputs and execution counts are kept (strict nbval compares them); volatile metadata is dropped.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parent.parent
+KEEP_CELL_METADATA = {"tags", "jupyter"}  # tags carry nbval markers; jupyter.source_hidden folds solutions
+
+
+def refresh(path: Path) -> float:
+    """Execute `path` in place; return the seconds it took."""
+    notebook = nbformat.read(path, as_version=4)
+    os.environ.pop("REDIS_URL", None)
+    started = time.perf_counter()
+    NotebookClient(notebook, timeout=600, kernel_name="python3", store_widget_state=True,
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    elapsed = time.perf_counter() - started
+    for cell in notebook.cells:
+        cell.metadata = {k: v for k, v in cell.metadata.items() if k in KEEP_CELL_METADATA}
+        if cell.cell_type == "code":
+            for output in cell.outputs:
+                output.get("metadata", {}).pop("execution", None)
+    notebook.metadata = {k: v for k, v in notebook.metadata.items() if k in ("kernelspec", "language_info", "widgets")}
+    notebook.metadata.get("language_info", {}).pop("version", None)
+    nbformat.write(notebook, path)
+    return elapsed
+
+
+def main(paths: list[str]) -> None:
+    targets = [Path(p) for p in paths] or sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    for path in targets:
+        print(f"{path.name}: executed in {refresh(path):.1f} s")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
