@@ -1,0 +1,50 @@
+"""Latency measurement shared by the notebooks and benchmarks: percentiles, printed with units."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Latency:
+    """Percentiles of repeated calls, in seconds."""
+
+    samples: int
+    p50: float
+    p99: float
+    mean: float
+
+    def __str__(self) -> str:
+        return f"p50 {format_duration(self.p50)}, p99 {format_duration(self.p99)} over {self.samples:,} calls"
+
+
+def measure(call: Callable[[], object], repeat: int = 1000, warmup: int = 50) -> Latency:
+    """Time `call` `repeat` times (after `warmup` untimed calls) and summarise."""
+    for _ in range(warmup):
+        call()
+    clock = time.perf_counter
+    samples = []
+    for _ in range(repeat):
+        started = clock()
+        call()
+        samples.append(clock() - started)
+    return summarise(samples)
+
+
+def summarise(samples: list[float]) -> Latency:
+    """Latency percentiles of raw durations in seconds."""
+    ordered = sorted(samples)
+    pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]  # noqa: E731
+    return Latency(len(ordered), pick(0.50), pick(0.99), statistics.fmean(ordered))
+
+
+def format_duration(seconds: float) -> str:
+    """A duration with a readable unit: '412 µs', '3.20 ms', '1.50 s' (sanitized in nbval)."""
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.0f} µs"
+    if seconds < 1:
+        return f"{seconds * 1e3:.2f} ms"
+    return f"{seconds:.2f} s"
