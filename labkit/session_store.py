@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any, Protocol
+
+SESSION_ID_BYTES = 32  # 256 bits from the OS's CSPRNG; printed as 43 URL-safe characters
+
+
+def new_session_id() -> str:
+    """A fresh, unguessable session id (sanitized as `<session-id>` in stored notebook outputs)."""
+    return secrets.token_urlsafe(SESSION_ID_BYTES)
 
 
 class SessionStore(Protocol):
