@@ -1,21 +1,40 @@
 """labkit: the helper package of the Sessions & Leaderboards Lab notebooks."""
 
+from .balancer import POLICIES, LoadBalancer
+from .browser import Browser, Cookie
 from .connection import LabConnectionError, backend_banner, connect, is_fake, redact, server_version
+from .fleet import AppServer, Fleet
 from .keyspace import Keyspace, lab_prefix
+from .memory_store import MemorySessionStore
 from .notebook import open_lab
+from .records import FleetSummary, Record, load_imbalance, logouts, requests_per_server
 from .timing import Latency, format_duration, measure
+from .traffic import Traffic
 
 __all__ = [
+    "AppServer",
+    "Browser",
+    "Cookie",
+    "Fleet",
+    "FleetSummary",
     "Keyspace",
-    "Latency",
     "LabConnectionError",
+    "Latency",
+    "LoadBalancer",
+    "MemorySessionStore",
+    "POLICIES",
+    "Record",
+    "Traffic",
     "backend_banner",
     "connect",
     "format_duration",
     "is_fake",
     "lab_prefix",
+    "load_imbalance",
+    "logouts",
     "measure",
     "open_lab",
     "redact",
+    "requests_per_server",
     "server_version",
 ]
