@@ -1,22 +1,55 @@
-"""The lab's own corner of a Redis server: every key under one prefix, and only those removed."""
+"""The lab's own corner of a Redis server: every key under one prefix, and only those removed.
+
+On a shared server each learner has a namespace of their own, `lab:<learner>:`.
+"""
 
 from __future__ import annotations
 
+import getpass
 import os
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import redis
 
 ENV_PREFIX = "LABKIT_PREFIX"
-DEFAULT_PREFIX = "lab:"
+ENV_LEARNER = "LABKIT_LEARNER"
+FALLBACK_LEARNER = "learner"
+LEARNER_MAX_LENGTH = 32
 _GLOB_SPECIAL = re.compile(r"([*?\[\]\\])")
+_NOT_SAFE = re.compile(r"[^a-z0-9_-]+")
+
+
+def learner_id(name: str) -> str:
+    """`name` as a safe namespace segment: lowercase a-z, 0-9, '_' and '-' ('Ana María' -> 'ana-maria')."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    safe = _NOT_SAFE.sub("-", ascii_name.strip().lower()).strip("-_")[:LEARNER_MAX_LENGTH].strip("-_")
+    return safe or FALLBACK_LEARNER
+
+
+def current_learner() -> str:
+    """Who is running the lab: $LABKIT_LEARNER, else the login name, as a safe namespace segment."""
+    name = os.environ.get(ENV_LEARNER, "").strip()
+    if not name:
+        try:
+            name = getpass.getuser()
+        except (OSError, KeyError):  # no login name (e.g. a container user without a passwd entry)
+            name = FALLBACK_LEARNER
+    return learner_id(name)
+
+
+def learner_prefix(learner: str) -> str:
+    """The namespace of one learner on a shared Redis: 'lab:<learner>:'."""
+    if learner != learner_id(learner):
+        raise ValueError(f"{learner!r} is not a safe learner id; learner_id() would make it {learner_id(learner)!r}")
+    return f"lab:{learner}:"
 
 
 def lab_prefix() -> str:
-    """The key prefix the lab writes under: $LABKIT_PREFIX, or 'lab:'."""
-    return os.environ.get(ENV_PREFIX, DEFAULT_PREFIX)
+    """The key prefix the lab writes under: $LABKIT_PREFIX, or 'lab:<learner>:' (see `current_learner`)."""
+    return os.environ.get(ENV_PREFIX) or learner_prefix(current_learner())
 
 
 @dataclass(frozen=True)

@@ -85,7 +85,7 @@ def test_password_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_keyspace_clears_only_its_own_keys(space: labkit.Keyspace) -> None:
     client = space.client
     client.set("lab:other:keep", "1")
-    client.set("lab:test:*glob", "x")  # glob characters in keys are matched literally
+    client.set(space.key("*glob"), "x")  # glob characters in keys are matched literally
     client.set(space.key("a"), "1")
     nested = space.child("nb")
     client.set(nested.key("b"), "2")

@@ -19,7 +19,9 @@ SENTINEL = "not-the-lab:sentinel"  # a key the lab must never touch
 
 def run_nbval(notebook: Path, redis_url: str) -> subprocess.CompletedProcess:
     """Run one notebook under strict nbval in a fresh pytest process, on the given backend."""
-    env = {**os.environ, "REDIS_URL": redis_url}
+    # A fixed learner namespace (lab:nbval:NN:...) so runs do not depend on the login name.
+    env = {k: v for k, v in os.environ.items() if k != "LABKIT_PREFIX"}
+    env.update(REDIS_URL=redis_url, LABKIT_LEARNER="nbval")
     command = [sys.executable, "-m", "pytest", "--nbval", "--nbval-current-env",
                "--nbval-sanitize-with", str(SANITIZE), "-p", "no:cacheprovider", "-q",
                "-o", "addopts=", str(notebook)]
