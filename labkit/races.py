@@ -104,12 +104,14 @@ def race(store: RedisSessionStore, updater: Updater, servers: int = 4, updates_e
             errors.append(exc)
 
     threads = [threading.Thread(target=server) for _ in range(servers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise errors[0]
-    kept = store.get(session_id)[field]
-    store.delete(session_id)
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if errors:
+            raise errors[0]
+        kept = store.get(session_id)[field]
+    finally:
+        store.delete(session_id)
     return RaceResult(servers, servers * updates_each, kept)

@@ -39,17 +39,20 @@ class RedisSessionStore:
     """Server-side sessions shared by every app server that talks to the same Redis.
 
     `ttl` (seconds or a timedelta; fractions allowed) is the lifetime of a session after its
-    creation or last `refresh`. Sessions whose data has a `user_id` are also listed in that user's
-    index, so `logout_everywhere` can end them all.
+    creation or last `refresh`. Sessions whose data names a user under `user_field` (the lesson's
+    `user_id`; the lab's Flask app uses `user`) are also listed in that user's index, so
+    `logout_everywhere` can end them all.
     """
 
-    def __init__(self, keyspace: Keyspace, ttl: float | timedelta = LESSON_TTL) -> None:
+    def __init__(self, keyspace: Keyspace, ttl: float | timedelta = LESSON_TTL, *,
+                 user_field: str = "user_id") -> None:
         seconds = ttl.total_seconds() if isinstance(ttl, timedelta) else float(ttl)
         if not seconds > 0:
             raise ValueError(f"ttl must be a positive number of seconds, got {ttl!r}")
         self.keyspace = keyspace
         self.client: redis.Redis = keyspace.client
         self.ttl = seconds
+        self.user_field = user_field
         self._ttl_ms = round(seconds * 1000)
         # Whole seconds use EX, exactly the lesson's command; fractions need PX.
         self._expiry = {"ex": int(seconds)} if seconds.is_integer() else {"px": self._ttl_ms}
@@ -73,8 +76,8 @@ class RedisSessionStore:
         payload = _encode(data)
         pipe = self.client.pipeline(transaction=False)
         pipe.set(self._session_prefix + session_id, payload, **self._expiry)
-        if data.get("user_id") is not None:
-            index = self.index_key(data["user_id"])
+        if data.get(self.user_field) is not None:
+            index = self.index_key(data[self.user_field])
             pipe.sadd(index, session_id)
             # Every session lives at most `ttl` after its last create/refresh, so resetting the
             # index's TTL on each one keeps it alive as long as its newest session.
@@ -110,7 +113,7 @@ class RedisSessionStore:
             raise _corrupt(key, exc) from None
         if raw is None:
             return False
-        user_id = _user_of(raw)
+        user_id = _user_of(raw, self.user_field)
         if user_id is not None:
             self.client.srem(self.index_key(user_id), session_id)
         return True
@@ -128,8 +131,8 @@ class RedisSessionStore:
         if raw is None:
             return None
         data = _decode(key, raw)
-        if data.get("user_id") is not None:
-            self.client.pexpire(self.index_key(data["user_id"]), self._ttl_ms)
+        if data.get(self.user_field) is not None:
+            self.client.pexpire(self.index_key(data[self.user_field]), self._ttl_ms)
         return data
 
     def ttl_left(self, session_id: str) -> float | None:
@@ -254,9 +257,9 @@ def _corrupt(key: str, exc: redis.ResponseError) -> Exception:
     return exc
 
 
-def _user_of(raw: str) -> object | None:
+def _user_of(raw: str, field: str) -> object | None:
     try:
         data = json.loads(raw)
     except ValueError:
         return None
-    return data.get("user_id") if isinstance(data, dict) else None
+    return data.get(field) if isinstance(data, dict) else None

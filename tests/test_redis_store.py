@@ -210,3 +210,15 @@ def test_bad_ttl_and_data_are_refused(space) -> None:
 
 def test_repr_shows_no_ids(store: RedisSessionStore, space) -> None:
     assert repr(store) == f"RedisSessionStore(prefix={space.prefix!r}, ttl=60 s)"
+
+
+def test_a_fleet_on_the_redis_store_logs_nobody_out(space) -> None:
+    store = RedisSessionStore(space, ttl=60, user_field="user")
+    fleet = labkit.Fleet(servers=3, policy="round_robin", store_factory=lambda name: store, seed=0)
+    fleet.run(300, labkit.Traffic(users=20, seed=1))
+    fleet.stop("app-2")
+    fleet.run(100, labkit.Traffic(users=20, seed=2))
+    assert fleet.summary().total_logouts == 0
+    user = next(u for u in sorted(fleet.browsers) if fleet.logged_in(u))
+    assert store.logout_everywhere(user) >= 1
+    assert fleet.get(user, "/profile").logged_out
