@@ -1,0 +1,124 @@
+"""An ipywidgets control over the fleet: servers, policy, stop/restart a server, run traffic.
+
+Each button's work is a plain method (`rebuild`, `run`, `stop`, `restart`), so tests drive the
+control without a browser; the widgets only call those methods and show the result.
+"""
+
+from __future__ import annotations
+
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+from IPython.display import display
+
+from .balancer import POLICIES
+from .fleet import Fleet, StoreFactory, memory_stores
+from .fleet_plots import plot_fleet
+from .traffic import Traffic
+
+LABEL_STYLE = {"description_width": "110px"}
+
+
+class FleetControl:
+    """A fleet with controls; display it in a notebook cell, or call its methods directly."""
+
+    def __init__(self, servers: int = 3, policy: str = "round_robin", *, users: int = 100,
+                 skew: float = 1.2, store_factory: StoreFactory = memory_stores, seed: int = 0) -> None:
+        self.store_factory = store_factory
+        self.seed = seed
+        layout = widgets.Layout(width="340px")
+        self.servers = widgets.IntSlider(servers, min=1, max=6, description="App servers", style=LABEL_STYLE,
+                                         layout=layout)
+        self.policy = widgets.Dropdown(options=POLICIES, value=policy, description="Balancer policy",
+                                       style=LABEL_STYLE, layout=layout)
+        self.skew = widgets.FloatSlider(skew, min=0.0, max=2.0, step=0.1, description="Traffic skew",
+                                        style=LABEL_STYLE, layout=layout)
+        self.users = widgets.BoundedIntText(users, min=1, max=5000, description="Users", style=LABEL_STYLE,
+                                            layout=layout)
+        self.requests = widgets.BoundedIntText(1000, min=1, max=100_000, description="Requests to run",
+                                               style=LABEL_STYLE, layout=layout)
+        self.target = widgets.Dropdown(description="Server", style=LABEL_STYLE, layout=layout)
+        self.run_button = widgets.Button(description="Run requests", button_style="primary", icon="play",
+                                         tooltip="Send the requests through the load balancer")
+        self.stop_button = widgets.Button(description="Stop server", button_style="danger", icon="stop",
+                                          tooltip="Stop the chosen server: its in-memory sessions are lost")
+        self.restart_button = widgets.Button(description="Restart server", icon="refresh",
+                                             tooltip="Start the chosen server again, with an empty memory")
+        self.reset_button = widgets.Button(description="New fleet", icon="undo",
+                                           tooltip="Build a new fleet with the settings above")
+        self.progress = widgets.IntProgress(0, min=0, max=1, description="Progress", style=LABEL_STYLE,
+                                            layout=layout)
+        self.counts = widgets.HTML(description="Counts", style=LABEL_STYLE)
+        self.status = widgets.Label()
+        self.plot = widgets.Output()
+        self.run_button.on_click(lambda _: self.run(self.requests.value))
+        self.stop_button.on_click(lambda _: self.stop(self.target.value))
+        self.restart_button.on_click(lambda _: self.restart(self.target.value))
+        self.reset_button.on_click(lambda _: self.rebuild())
+        for setting in (self.servers, self.policy, self.skew, self.users):
+            setting.observe(lambda _: self.rebuild(), names="value")
+        self.fleet: Fleet
+        self.traffic: Traffic
+        self.rebuild()
+
+    # -- what the controls do ----------------------------------------------------------------
+    def rebuild(self) -> Fleet:
+        """A new fleet and traffic from the current settings (counts start again from zero)."""
+        self.fleet = Fleet(self.servers.value, self.policy.value, self.store_factory, seed=self.seed)
+        self.traffic = Traffic(self.users.value, skew=self.skew.value, seed=self.seed)
+        self.target.options = self.fleet.names
+        self.progress.value = 0
+        self._show(f"New fleet: {self.servers.value} servers, {self.policy.value}.", plot=False)
+        return self.fleet
+
+    def run(self, requests: int) -> None:
+        """Send `requests` requests of the traffic, updating progress and counts as they go."""
+        self.progress.max, self.progress.value = requests, 0
+
+        def advance(done: int, total: int) -> None:
+            self.progress.value = done
+            self.counts.value = self._counts_html()
+
+        self.fleet.run(requests, self.traffic, progress=advance)
+        self._show(f"Ran {requests:,} requests.")
+
+    def stop(self, name: str) -> None:
+        """Stop a server (its users' in-memory sessions go with it)."""
+        self.fleet.stop(name)
+        self._show(f"Stopped {name}.", plot=False)
+
+    def restart(self, name: str) -> None:
+        """Start a server again, with a fresh store from the factory."""
+        self.fleet.restart(name)
+        self._show(f"Restarted {name} (with an empty memory).", plot=False)
+
+    # -- showing it --------------------------------------------------------------------------
+    @property
+    def view(self) -> widgets.Widget:
+        """The whole control, labelled and keyboard-usable (standard widgets only)."""
+        buttons = widgets.HBox([self.run_button, self.reset_button])
+        servers = widgets.HBox([self.stop_button, self.restart_button])
+        settings = widgets.VBox([self.servers, self.policy, self.users, self.skew, self.requests, buttons,
+                                 self.target, servers, self.progress, self.counts, self.status])
+        return widgets.VBox([settings, self.plot])
+
+    def _ipython_display_(self) -> None:
+        display(self.view)
+
+    def _counts_html(self) -> str:
+        summary = self.fleet.summary()
+        up = set(self.fleet.balancer.up)
+        cells = "".join(
+            f"<tr><td>{name}{'' if name in up else ' (down)'}</td><td>{count:,}</td>"
+            f"<td>{summary.logouts.get(name, 0):,}</td></tr>" for name, count in summary.requests.items())
+        return (f"<table><tr><th>server</th><th>requests</th><th>logouts</th></tr>{cells}"
+                f"<tr><td><b>total</b></td><td>{summary.total:,}</td><td>{summary.total_logouts:,}</td></tr></table>")
+
+    def _show(self, message: str, plot: bool = True) -> None:
+        self.status.value = message
+        self.counts.value = self._counts_html()
+        if plot and self.fleet.records:
+            with self.plot:
+                self.plot.clear_output(wait=True)
+                figure = plot_fleet(self.fleet.summary())
+                display(figure)
+                plt.close(figure)
