@@ -4,7 +4,11 @@ from .balancer import POLICIES, LoadBalancer
 from .browser import Browser, Cookie
 from .connection import LabConnectionError, backend_banner, connect, is_fake, redact, server_version
 from .fleet import AppServer, Fleet
+from .game import SimulatedGame
 from .keyspace import Keyspace, lab_prefix
+from .leaderboard import Leaderboard
+from .leaderboard_ties import EarliestFirst
+from .leaderboard_windows import WindowedBoards
 from .memory_store import MemorySessionStore
 from .notebook import open_lab
 from .records import FleetSummary, Record, load_imbalance, logouts, requests_per_server
@@ -15,16 +19,20 @@ __all__ = [
     "AppServer",
     "Browser",
     "Cookie",
+    "EarliestFirst",
     "Fleet",
     "FleetSummary",
     "Keyspace",
     "LabConnectionError",
     "Latency",
+    "Leaderboard",
     "LoadBalancer",
     "MemorySessionStore",
     "POLICIES",
     "Record",
+    "SimulatedGame",
     "Traffic",
+    "WindowedBoards",
     "backend_banner",
     "connect",
     "format_duration",

@@ -109,7 +109,7 @@ def check_around_me(around_me: Callable[..., list], space: Keyspace) -> str:
             raise NotYet(f"{where} you returned {got[:3]}..., expected {expected[:3]}... "
                          f"({len(expected)} entries: the player and up to {radius} on each side).")
         got = around_me(space.client, key, "nobody", 2)
-        if list(got) != []:
+        if got is None or list(got) != []:
             raise NotYet(f"for a player not on the board you returned {got!r}: return [] "
                          "(ZREVRANK gives None for an unknown member).")
     return "windows in the middle, clipped at the top and at the bottom, and [] for an unknown player."
