@@ -11,13 +11,17 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import redis
+
+from .connection import ENV_URL
 
 ENV_PREFIX = "LABKIT_PREFIX"
 ENV_LEARNER = "LABKIT_LEARNER"
 FALLBACK_LEARNER = "learner"
 LEARNER_MAX_LENGTH = 32
+LEARNER_USER_PREFIX = "lab-"  # the Redis ACL user of a learner on a class server: lab-<learner>
 _GLOB_SPECIAL = re.compile(r"([*?\[\]\\])")
 _NOT_SAFE = re.compile(r"[^a-z0-9_-]+")
 
@@ -30,8 +34,15 @@ def learner_id(name: str) -> str:
 
 
 def current_learner() -> str:
-    """Who is running the lab: $LABKIT_LEARNER, else the login name, as a safe namespace segment."""
+    """Who runs the lab, as a safe namespace segment.
+
+    $LABKIT_LEARNER; else, when $REDIS_URL logs in as a class user `lab-<learner>`, that learner;
+    else the login name.
+    """
     name = os.environ.get(ENV_LEARNER, "").strip()
+    user = urlsplit(os.environ.get(ENV_URL, "")).username or ""
+    if not name and user.startswith(LEARNER_USER_PREFIX):
+        name = user[len(LEARNER_USER_PREFIX):]
     if not name:
         try:
             name = getpass.getuser()

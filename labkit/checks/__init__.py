@@ -4,15 +4,28 @@ A check is a function decorated with `@exercise("01.2", "title")`. It raises `No
 when the learner's answer is not right yet, and returns a short description of what passed.
 Calling it never raises: a stub (`NotImplementedError`) or a bug in the learner's code is
 reported as "not yet" with the reason, so the notebook always runs top to bottom.
+
+Each run is also recorded, best effort, on the lab's Redis in the learner's namespace: the hash
+`lab:<learner>:progress` maps exercise id to "pass" or "not yet" (the instructor's class progress
+view reads it). An unreachable Redis never fails or slows a check more than once per process.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["CheckResult", "NotYet", "exercise", "registry", "results"]
+import redis
+
+from ..connection import ENV_URL, connect
+from ..keyspace import lab_prefix
+
+__all__ = ["PASS", "NOT_YET", "CheckResult", "NotYet", "exercise", "progress_key", "registry", "results"]
+
+PASS, NOT_YET = "pass", "not yet"  # the values recorded in the progress hash
+PROGRESS_TIMEOUT = 0.5  # seconds: recording must never hold up a check for long
 
 
 class NotYet(Exception):
@@ -39,6 +52,7 @@ class CheckResult:
 
 _registry: dict[str, str] = {}
 _results: dict[str, CheckResult] = {}
+_progress_clients: dict[str, redis.Redis | None] = {}  # by REDIS_URL; None: unreachable, not retried
 
 
 def exercise(exercise_id: str, title: str) -> Callable[[Callable[..., str]], Callable[..., CheckResult]]:
@@ -66,6 +80,7 @@ def exercise(exercise_id: str, title: str) -> Callable[[Callable[..., str]], Cal
                     f"✗ Exercise {exercise_id}, not yet: your code raised {type(exc).__name__}: {exc}",
                 )
             _results[exercise_id] = result
+            _record(result)
             print(result.message)
             return result
 
@@ -83,3 +98,25 @@ def registry() -> dict[str, str]:
 def results() -> dict[str, CheckResult]:
     """The latest result of each check run in this process, sorted by exercise id."""
     return dict(sorted(_results.items()))
+
+
+def progress_key(prefix: str | None = None) -> str:
+    """The hash recording a learner's check results: `<prefix>progress` (default prefix: the lab's)."""
+    return (lab_prefix() if prefix is None else prefix) + "progress"
+
+
+def _record(result: CheckResult) -> None:
+    """Record `result` in the learner's progress hash; silently give up if Redis is unreachable."""
+    url = os.environ.get(ENV_URL, "")
+    if url not in _progress_clients:
+        try:
+            _progress_clients[url] = connect(url, timeout=PROGRESS_TIMEOUT)
+        except Exception:  # noqa: BLE001 - best effort: the check's own line matters, not the record
+            _progress_clients[url] = None
+    client = _progress_clients[url]
+    if client is None:
+        return
+    try:
+        client.hset(progress_key(), result.exercise, PASS if result.passed else NOT_YET)
+    except Exception:  # noqa: BLE001 - e.g. a server gone away, or an ACL without this key
+        _progress_clients[url] = None
