@@ -12,6 +12,7 @@ from .leaderboard_windows import WindowedBoards
 from .memory_store import MemorySessionStore
 from .notebook import open_lab
 from .records import FleetSummary, Record, load_imbalance, logouts, requests_per_server
+from .redis_store import CorruptSession, InvalidSessionId, RedisSessionStore
 from .timing import Latency, format_duration, measure
 from .traffic import Traffic
 
@@ -19,9 +20,11 @@ __all__ = [
     "AppServer",
     "Browser",
     "Cookie",
+    "CorruptSession",
     "EarliestFirst",
     "Fleet",
     "FleetSummary",
+    "InvalidSessionId",
     "Keyspace",
     "LabConnectionError",
     "Latency",
@@ -30,6 +33,7 @@ __all__ = [
     "MemorySessionStore",
     "POLICIES",
     "Record",
+    "RedisSessionStore",
     "SimulatedGame",
     "Traffic",
     "WindowedBoards",
