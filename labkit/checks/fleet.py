@@ -69,3 +69,28 @@ def check_users_at_risk(users_at_risk: Callable[[Fleet, str], list[str]]) -> str
         raise NotYet(f"you predicted {len(answer)} users; stopping app-2 logged out {len(actually)}.")
     return (f"you predicted {len(answer)} users at risk, and stopping app-2 logged out exactly those "
             f"{len(actually)}: every logged-in user pinned there, and nobody else.")
+
+
+@exercise("01.3", "give every server one shared store")
+def check_shared_store_factory(store_factory: Callable[[str], object]) -> str:
+    """A round-robin fleet built with the learner's factory must log nobody out, even across a restart."""
+    first, second = store_factory("app-1"), store_factory("app-2")
+    missing = [m for m in ("create", "get", "save", "delete") if not callable(getattr(first, m, None))]
+    if missing:
+        raise NotYet(f"your factory returned {first!r}, which has no {', '.join(missing)}; return a session "
+                     "store such as a MemorySessionStore.")
+    if first is not second:
+        raise NotYet("your factory gave app-1 and app-2 two different stores, so each server still has its "
+                     "own memory; create ONE store outside the function and return that same store every time.")
+    fleet = Fleet(servers=3, policy="round_robin", store_factory=store_factory, seed=5)
+    fleet.run(600, Traffic(users=50, seed=5))
+    if lost := logouts(fleet.records):
+        raise NotYet(f"round-robin over your stores still logged users out {lost} times in 600 requests.")
+    holding = sorted(u for u in fleet.browsers if fleet.logged_in(u))
+    fleet.restart("app-2")
+    after = [fleet.get(u, "/profile") for u in holding]
+    if lost := logouts(after):
+        raise NotYet(f"after app-2 restarted, {lost} of {len(holding)} users were logged out; the factory "
+                     "must return the existing store, not build a new one.")
+    return (f"600 round-robin requests and a restart of app-2 logged out nobody: all 3 servers read "
+            f"one store ({len(holding)} users still logged in).")
