@@ -62,14 +62,16 @@ def test_the_stores_session_is_read_by_the_lesson(store: RedisSessionStore, spac
 
 
 def test_empty_prefix_gives_the_lessons_exact_keys(space) -> None:
-    store = RedisSessionStore(labkit.Keyspace(space.client, ""), ttl=5)
-    session_id = store.create({"user_id": "ada"})
+    store = RedisSessionStore(labkit.Keyspace(space.client, ""), ttl=5)  # keys outside the lab's prefix:
+    user = "labkit-test-user"                                              # removed below, and short-lived
+    session_id = store.create({"user_id": user})
     try:
         assert store.key(session_id) == f"session:{session_id}"
-        assert lesson_get_session(space.client, "", session_id) == {"user_id": "ada"}
+        assert store.index_key(user) == f"user-sessions:{user}"
+        assert lesson_get_session(space.client, "", session_id) == {"user_id": user}
     finally:
-        store.logout_everywhere("ada")
-    assert space.client.exists(f"session:{session_id}", "user-sessions:ada") == 0
+        store.logout_everywhere(user)
+    assert not space.client.exists(f"session:{session_id}") and not space.client.exists(f"user-sessions:{user}")
 
 
 def test_missing_session_is_none(store: RedisSessionStore) -> None:
