@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
 
 from .game import bulk_scores
 from .keyspace import Keyspace
@@ -33,13 +34,13 @@ class ScaleRow:
 TABLE_HEAD = "| players | approach | top-10 p50 | top-10 p99 | rank p50 | rank p99 |"
 
 
-def naive_repeat(players: int, budget: int = 300_000) -> int:
-    """How many times to time a naive query on a board of `players`: fewer as the board grows (10 to 100)."""
-    return max(10, min(100, budget // players))
+def naive_repeat(players: int, budget: int = 100_000) -> int:
+    """How many times to time a naive query on a board of `players`: fewer as the board grows (3 to 50)."""
+    return max(3, min(50, budget // players))
 
 
-def compare_at_sizes(space: Keyspace, sizes: Sequence[int], *, seed: int = 0, repeat: int = 300,
-                     naive_budget: int = 300_000, load: Callable[[Leaderboard, dict[str, int]], object] | None = None) -> list[ScaleRow]:
+def compare_at_sizes(space: Keyspace, sizes: Sequence[int], *, seed: int = 0, repeat: int = 200,
+                     naive_budget: int = 100_000, load: Callable[[Leaderboard, dict[str, int]], object] | None = None) -> list[ScaleRow]:
     """Load a board of each size (reusing one already full), then time top-10 and rank on each approach.
 
     `load(board, scores)` fills a board (default: `board.load(scores)`). The three approaches must
@@ -74,9 +75,13 @@ def growth(rows: Sequence[ScaleRow], approach: str, query: str = "top10") -> flo
     return getattr(mine[-1], query).p50 / getattr(mine[0], query).p50
 
 
-def plot_scale(rows: Sequence[ScaleRow], title: str) -> plt.Figure:
-    """Log-log plot of p50 latency against board size, one line per approach and query."""
+def plot_scale(rows: Sequence[ScaleRow], title: str) -> Figure:
+    """Log-log plot of p50 latency against board size, one line per approach and query.
+
+    The figure is closed in pyplot, so it is shown once: where the cell returns it.
+    """
     fig, ax = plt.subplots(figsize=(7, 4))
+    plt.close(fig)
     for approach, colour in zip(APPROACHES, ("tab:green", "tab:orange", "tab:blue")):
         mine = sorted((r for r in rows if r.approach == approach), key=lambda r: r.players)
         sizes = [r.players for r in mine]

@@ -29,5 +29,5 @@ def test_compare_at_sizes_times_each_approach_and_reuses_full_boards(space):
     compare_at_sizes(space, [400], repeat=5, load=lambda b, s: loads.append(b.load(s)))
     assert loads == [100, 400]  # the board of 400 was already full
     assert growth(rows, "sorted set") > 0 and TABLE_HEAD.count("|") == str(rows[0]).count("|")
-    assert naive_repeat(1_000) == 100 and naive_repeat(100_000) == 10
+    assert [naive_repeat(n) for n in (1_000, 10_000, 100_000)] == [50, 10, 3]
     assert len(plot_scale(rows, "test").axes[0].lines) == 6
