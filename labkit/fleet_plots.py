@@ -21,9 +21,9 @@ def plot_fleet(summary: FleetSummary, title: str = "Requests and logouts per app
     for x, count in enumerate(requests):
         ax.annotate(f"{count:,}", (x, count), ha="center", va="bottom", fontsize=9)
     ax.set_ylabel("requests")
-    ax.set_ylim(0, max(requests + [1]) * 1.18)
+    ax.set_ylim(0, max(requests + [1]) * 1.35)
     ax.set_title(title)
-    ax.legend(loc="upper right", fontsize=9, frameon=False)
+    ax.legend(loc="upper left", ncol=2, fontsize=9, frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
     return fig

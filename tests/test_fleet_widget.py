@@ -54,3 +54,14 @@ def _leaves(widget: widgets.Widget) -> list[widgets.Widget]:
     if not children:
         return [widget]
     return [leaf for child in children for leaf in _leaves(child)]
+
+
+def test_plot_has_a_fixed_size_and_one_bar_pair_per_server() -> None:
+    from labkit import Fleet
+    from labkit.fleet_plots import plot_fleet
+
+    fleet = Fleet(servers=4)
+    fleet.run(200)
+    figure = plot_fleet(fleet.summary())
+    assert tuple(figure.get_size_inches()) == (7.0, 3.2)
+    assert len(figure.axes[0].patches) == 8  # requests and logouts for each of 4 servers
