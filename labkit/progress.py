@@ -62,10 +62,12 @@ def unexpected_errors(notebook: nbformat.NotebookNode) -> list[str]:
             for output in cell.get("outputs", []) if output.get("output_type") == "error"]
 
 
-def run_notebook(path: Path, timeout: int = CELL_TIMEOUT) -> NotebookRun:
-    """Execute a copy of the notebook at `path` in a fresh kernel on the embedded backend."""
+def run_notebook(path: Path, timeout: int = CELL_TIMEOUT, *, redis_url: str = "") -> NotebookRun:
+    """Execute a copy of the notebook at `path` in a fresh kernel, on the embedded backend by default."""
     notebook = nbformat.read(path, as_version=4)
     env = {key: value for key, value in os.environ.items() if key != ENV_URL}
+    if redis_url:
+        env[ENV_URL] = redis_url
     run = NotebookRun(Path(path))
     client = NotebookClient(notebook, timeout=timeout, kernel_name="python3", allow_errors=True,
                             resources={"metadata": {"path": str(Path(path).resolve().parent)}})

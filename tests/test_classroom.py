@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import csv
+import functools
 import getpass
 import stat
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 import redis
 
 import labkit
-from labkit import checks, classroom
+from labkit import checks, classroom, progress
 from labkit.classroom import ClassroomError, Learner
 from labkit.keyspace import current_learner, learner_id, learner_prefix
 from labkit.local_server import LocalRedis, free_port, redis_server_path
+
+from conftest import LEGS  # the run's legs report (tests/conftest.py)
 
 needs_server = pytest.mark.skipif(redis_server_path() is None, reason="redis-server not on PATH: ACL tests skipped")
 # The instructor's user; the default (passwordless) user is off, as on a class server.
@@ -144,8 +148,10 @@ def test_checks_never_fail_when_redis_is_unreachable(monkeypatch: pytest.MonkeyP
 @pytest.fixture(scope="module")
 def server() -> Iterator[LocalRedis]:
     if redis_server_path() is None:
+        LEGS["classroom (ACL users)"] = "SKIPPED: redis-server not on PATH (apt-get install redis-server)"
         pytest.skip("redis-server not on PATH: ACL tests skipped")
     with LocalRedis(*ADMIN_USER) as local:
+        LEGS["classroom (ACL users)"] = f"ran against a redis-server with an admin user on 127.0.0.1:{local.port}"
         yield local
 
 
@@ -300,3 +306,22 @@ def test_a_learner_url_cannot_act_as_instructor(handout: dict[str, str]) -> None
     learner_as_admin = labkit.connect(handout["alice"])
     with pytest.raises(ClassroomError, match="may not manage Redis users"):
         classroom.create_users(learner_as_admin, [Learner("Eve", "eve")])
+
+
+@needs_server
+def test_every_notebook_runs_as_a_class_learner_and_progress_reads_back_its_checks(
+        admin_url: str, handout: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    # The ACL rules allow what the lessons use; the checks' records reach the instructor's view.
+    monkeypatch.delenv("LABKIT_LEARNER", raising=False)  # the namespace comes from the handout URL's user
+    monkeypatch.delenv("LABKIT_PREFIX", raising=False)
+    notebooks = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    if not notebooks:
+        pytest.skip("no notebooks yet")
+    with ThreadPoolExecutor(2) as pool:
+        runs = list(pool.map(functools.partial(progress.run_notebook, redis_url=handout["bob"]), notebooks))
+    assert {run.path.name: run.errors for run in runs} == {path.name: [] for path in notebooks}
+    solved = {exercise for run in runs for exercise in run.checks}
+    assert solved and all(run.passed(exercise) for run in runs for exercise in run.checks)
+    admin = labkit.connect(admin_url)
+    assert classroom.read_progress(admin, ["alice", "bob"]) == {"alice": {}, "bob": dict.fromkeys(solved, True)}
+    assert {key.split(":")[1] for key in admin.scan_iter(count=1000)} == {"bob"}, "bob wrote only in lab:bob:"
