@@ -1,0 +1,83 @@
+"""Class set-up time: the instructor's commands for a class of N on one local redis-server.
+
+Starts a throwaway redis-server with an admin user (the default user off, as on a class server),
+then times each command as an instructor types it (`python -m labkit.classroom ...`, so Python's
+start-up is included), plus one learner's first notebook cell and one check with only the
+handout's REDIS_URL. Each step is run --rounds times on a fresh class; medians are reported.
+
+Usage: .venv/bin/python benchmarks/bench_classroom.py [--learners 30] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import labkit
+from labkit.local_server import LocalRedis
+
+ADMIN = ("--user", "admin", "on", ">admin-pass", "~*", "&*", "+@all", "--user", "default", "off")
+LEARNER_RUN = """
+import labkit
+from labkit.checks import exercise
+lab = labkit.open_lab("01")
+lab.client.set(lab.key("hello"), "world")
+exercise("01.1", "bench")(lambda: "ok")()
+"""
+
+
+def timed(command: list[str], env: dict[str, str]) -> float:
+    """Seconds `command` took; fails loudly if it did."""
+    started = time.perf_counter()
+    subprocess.run(command, env=env, check=True, capture_output=True, text=True)
+    return time.perf_counter() - started
+
+
+def one_round(server: LocalRedis, learners: int, folder: Path) -> dict[str, float]:
+    env = {**os.environ, "REDIS_URL": f"redis://admin:admin-pass@127.0.0.1:{server.port}/0"}
+    env.pop("LABKIT_LEARNER", None)
+    tool = [sys.executable, "-m", "labkit.classroom"]
+    handout = folder / "class.csv"
+    handout.unlink(missing_ok=True)
+    times = {f"create --count {learners} --handout class.csv": timed([*tool, "create", "--count", str(learners),
+                                                                        "--handout", str(handout)], env)}
+    rows = list(csv.DictReader(handout.open()))
+    learner_env = {**env, "REDIS_URL": rows[0]["REDIS_URL"]}
+    times["a learner: open_lab + a SET + a check"] = timed([sys.executable, "-c", LEARNER_RUN], learner_env)
+    times["progress"] = timed([*tool, "progress"], env)
+    times["reset learner01"] = timed([*tool, "reset", "learner01"], env)
+    times["reset --all"] = timed([*tool, "reset", "--all"], env)
+    times["remove --all"] = timed([*tool, "remove", "--all"], env)
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--learners", type=int, default=30)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    with LocalRedis(*ADMIN) as server, tempfile.TemporaryDirectory() as folder:
+        version = ".".join(map(str, labkit.server_version(labkit.connect(
+            f"redis://admin:admin-pass@127.0.0.1:{server.port}/0"))))
+        rounds = [one_round(server, args.learners, Path(folder)) for _ in range(args.rounds)]
+    print(f"Class of {args.learners} on a local redis-server {version} (loopback); Python "
+          f"{platform.python_version()}, {platform.machine()}, {os.cpu_count()} CPUs; "
+          f"median of {args.rounds} rounds, Python start-up included")
+    width = max(map(len, rounds[0]))
+    print(f"{'command'.ljust(width)}  median")
+    for step in rounds[0]:
+        print(f"{step.ljust(width)}  {labkit.format_duration(statistics.median(r[step] for r in rounds))}")
+    total = sum(statistics.median(r[step] for r in rounds) for step in rounds[0] if not step.startswith("a learner"))
+    print(f"{'all instructor commands'.ljust(width)}  {labkit.format_duration(total)}")
+
+
+if __name__ == "__main__":
+    main()
