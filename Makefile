@@ -13,8 +13,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e .
 	touch $(STAMP)
 
+# Stored widget views render only in trusted notebooks, so `lab` signs the lab's own notebooks first.
+# NOTEBOOK_DIR and LAB_ARGS let the browser test serve a copy: make lab NOTEBOOK_DIR=/tmp/x LAB_ARGS=--no-browser
+NOTEBOOK_DIR ?= notebooks
+LAB_ARGS ?=
+NOTEBOOK_FILES = $(wildcard $(NOTEBOOK_DIR)/*.ipynb)
+
 lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	$(if $(NOTEBOOK_FILES),$(BIN)/jupyter trust $(NOTEBOOK_FILES))
+	$(BIN)/jupyter lab --notebook-dir=$(NOTEBOOK_DIR) $(LAB_ARGS)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
