@@ -63,8 +63,8 @@ def compare_at_sizes(space: Keyspace, sizes: Sequence[int], *, seed: int = 0, re
                              measure(lambda: board.rank(probe), repeat)))
         times = naive_repeat(n, naive_budget)
         for name, b in naive.items():
-            rows.append(ScaleRow(n, name, measure(lambda: b.top(10), times, warmup=2),
-                                 measure(lambda: b.rank(probe), times, warmup=2)))
+            rows.append(ScaleRow(n, name, measure(lambda: b.top(10), times, warmup=1),
+                                 measure(lambda: b.rank(probe), times, warmup=1)))
         naive["SQLite ORDER BY"].close()
     return rows
 

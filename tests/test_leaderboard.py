@@ -141,6 +141,16 @@ def test_bad_player_names_raise_a_clear_error(space, player, problem):
     assert board.count() == 0
 
 
+def test_bulk_load_names_the_first_bad_item_whatever_the_mix(space):
+    board = Leaderboard(space, "bulk-bad")
+    cases = [({"a": float("inf"), "b": float("-inf")}, "infinite"), ({"a": 1e308, "b": 1e308, "c": float("nan")}, "NaN"),
+             ({"ok": 1, "x" * 17 + "é" * 24: 2}, "over the limit"), ({"ok": 1, "bo": "3"}, "score of 'bo'")]
+    for scores, problem in cases:
+        with pytest.raises(ValueError, match=problem):
+            board.load(scores)
+    assert board.load({"a": 1e308, "b": 1e308, "é" * 32: -1}) == 3 and board.rank("é" * 32) == 3
+
+
 def test_longest_allowed_name_and_unknown_players(space):
     board = Leaderboard(space, "edge")
     assert board.rank("ghost") is None and board.score("ghost") is None and board.entry("ghost") is None
