@@ -104,6 +104,9 @@ def numbered(count: int) -> list[Learner]:
 def learner_url(base_url: str, learner: Learner, password: str) -> str:
     """`base_url` (scheme, host, port, database, options) logged in as `learner`."""
     parts = urlsplit(base_url)
+    if parts.scheme not in ("redis", "rediss") or not parts.hostname:
+        raise ClassroomError(f"{redact(base_url)!r} is not a server address learners can use: give "
+                             "redis://host:port/0 (or rediss:// for TLS)")
     host = f"[{parts.hostname}]" if parts.hostname and ":" in parts.hostname else parts.hostname or ""
     netloc = f"{learner.user}:{password}@{host}" + (f":{parts.port}" if parts.port else "")
     return urlunsplit(parts._replace(netloc=netloc))

@@ -83,6 +83,8 @@ def test_learner_url_keeps_the_address_and_swaps_the_login() -> None:
     assert classroom.learner_url("rediss://admin:pw@cache.example.com:6380/0", alice, "s3") == \
         "rediss://lab-alice:s3@cache.example.com:6380/0"
     assert classroom.learner_url("redis://127.0.0.1:6379/2", alice, "s3") == "redis://lab-alice:s3@127.0.0.1:6379/2"
+    with pytest.raises(ClassroomError, match="not a server address learners can use"):
+        classroom.learner_url("unix:///var/run/redis.sock", alice, "s3")
 
 
 def test_progress_table_marks_pass_not_yet_and_not_run() -> None:
