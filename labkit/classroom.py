@@ -257,9 +257,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                                      "in use): choose another name, or --force to replace it")
             if not args.handout.parent.is_dir():
                 raise ClassroomError(f"no folder {args.handout.parent} for the handout")
+            base_url = args.learner_url or args.admin_url or os.environ[ENV_URL]
+            learner_url(base_url, learners[0], "")  # a bad address stops here, before any user changes
             passwords = create_users(admin, learners)
-            write_handout(args.handout, handout_rows(learners, passwords, args.learner_url or
-                                                     args.admin_url or os.environ[ENV_URL]))
+            write_handout(args.handout, handout_rows(learners, passwords, base_url))
             print(f"{len(learners)} learner users on {shown}; hand out {args.handout} (one row each)")
         elif args.command in ("reset", "remove"):
             if bool(args.learners) == args.all:
