@@ -1,18 +1,28 @@
-"""The lab's Redis client: embedded fakeredis by default, a real server when REDIS_URL is set."""
+"""The lab's Redis client: embedded fakeredis by default, a real server or cluster when REDIS_URL is set.
+
+A URL that points at any node of a Redis Cluster (an ElastiCache configuration endpoint with cluster
+mode enabled) gets a cluster client: the node is asked `CLUSTER INFO` once, nothing in the URL changes.
+`rediss://` URLs use TLS; the CA that signed the server's certificate comes from the system trust
+store, from `?ssl_ca_certs=/path/ca.pem` in the URL, or from $REDIS_CA_CERT.
+"""
 
 from __future__ import annotations
 
 import os
 import ssl
-from urllib.parse import urlsplit, urlunsplit
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import fakeredis
 import redis
 from redis.backoff import NoBackoff
+from redis.cluster import RedisCluster
+from redis.exceptions import RedisClusterException
 from redis.retry import Retry
 
 ENV_URL = "REDIS_URL"
 ENV_PASSWORD = "REDIS_PASSWORD"
+ENV_CA_CERT = "REDIS_CA_CERT"
 SCHEMES = ("redis", "rediss", "unix")
 
 _fake_server: fakeredis.FakeServer | None = None
@@ -22,12 +32,13 @@ class LabConnectionError(ConnectionError):
     """The lab could not reach or log in to the Redis it was pointed at."""
 
 
-def connect(url: str | None = None, *, timeout: float = 1.0) -> redis.Redis:
+def connect(url: str | None = None, *, timeout: float = 1.0) -> redis.Redis | RedisCluster:
     """Return the lab's Redis client: fakeredis unless `url` (or $REDIS_URL) names a server.
 
     Every client from the embedded default shares one fake server, as app servers share one
-    ElastiCache endpoint. A real server is pinged once, so a wrong URL, a refused connection
-    or a failed AUTH raises `LabConnectionError` within about `timeout` seconds.
+    ElastiCache endpoint. A real server is pinged once, so a wrong URL, a refused connection,
+    a failed AUTH or an untrusted TLS certificate raises `LabConnectionError` within about
+    `timeout` seconds. A node of a Redis Cluster gives a `RedisCluster` client for the whole cluster.
     """
     url = os.environ.get(ENV_URL, "") if url is None else url
     if not url:
@@ -47,31 +58,18 @@ def connect(url: str | None = None, *, timeout: float = 1.0) -> redis.Redis:
     )
     if not urlsplit(url).password and os.environ.get(ENV_PASSWORD):
         options["password"] = os.environ[ENV_PASSWORD]
+    ca_file = _ca_file(url) if scheme == "rediss" else None
+    if ca_file and "ssl_ca_certs" not in parse_qs(urlsplit(url).query):
+        options["ssl_ca_certs"] = ca_file
     try:
         client = redis.Redis.from_url(url, **options)
     except ValueError as exc:
         raise LabConnectionError(f"{shown!r} is not a valid Redis URL ({exc}). Fix {ENV_URL}.") from None
-    has_password = bool(client.connection_pool.connection_kwargs.get("password"))
-    try:
-        client.ping()
-    except (redis.AuthenticationError, redis.ResponseError) as exc:
-        if not isinstance(exc, redis.AuthenticationError) and "NOAUTH" not in str(exc):
-            raise
-        if not has_password:
-            raise LabConnectionError(
-                f"Redis at {shown} needs a password. Put it in {ENV_URL} "
-                f"(redis://USER:PASSWORD@host:port/0) or set {ENV_PASSWORD}."
-            ) from None
-        raise LabConnectionError(
-            f"Redis at {shown} rejected the login ({exc}). Check the user name and password in "
-            f"{ENV_URL}, or {ENV_PASSWORD}."
-        ) from None
-    except (redis.ConnectionError, redis.TimeoutError, ssl.SSLError, OSError) as exc:
-        raise LabConnectionError(
-            f"Could not reach Redis at {shown}: {_reason(exc)}. Is the server running and the host "
-            f"and port right? Unset {ENV_URL} to use the embedded fakeredis instead."
-        ) from None
-    return client
+    _ping(client, shown, scheme, ca_file)
+    if not _is_cluster_node(client, shown):
+        return client
+    client.close()
+    return _cluster_client(url, options, shown)
 
 
 def redact(url: str) -> str:
@@ -84,27 +82,136 @@ def redact(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
-def is_fake(client: redis.Redis) -> bool:
+def is_fake(client: redis.Redis | RedisCluster) -> bool:
     """True when `client` talks to the embedded fakeredis server."""
     return isinstance(client, fakeredis.FakeRedis)
 
 
-def server_version(client: redis.Redis) -> tuple[int, ...]:
+def is_cluster(client: redis.Redis | RedisCluster) -> bool:
+    """True when `client` talks to a Redis Cluster (keys spread over slots on several primaries)."""
+    return isinstance(client, RedisCluster)
+
+
+def server_version(client: redis.Redis | RedisCluster) -> tuple[int, ...]:
     """The Redis version the client talks to (fakeredis reports the version it emulates)."""
     if is_fake(client):
         return tuple(_shared_fake_server().version)
+    # On a cluster INFO goes to one node (the one named in the URL); all run the same version.
     return tuple(int(p) for p in str(client.info("server")["redis_version"]).split("."))
 
 
-def backend_banner(client: redis.Redis) -> str:
+def backend_banner(client: redis.Redis | RedisCluster) -> str:
     """One line naming the backend in use, printed at the top of every notebook."""
     if is_fake(client):
         return f"Backend: fakeredis {fakeredis.__version__} (embedded in this kernel, no server)"
+    version = ".".join(map(str, server_version(client)))
+    if is_cluster(client):
+        node = client.get_default_node()
+        tls = " over TLS" if client.get_connection_kwargs().get("connection_class") is redis.SSLConnection else ""
+        primaries = len(client.get_primaries())
+        return f"Backend: Redis Cluster {version}, {primaries} primaries, at {node.host}:{node.port}{tls}"
     kwargs = client.connection_pool.connection_kwargs
     where = kwargs.get("path") or f"{kwargs.get('host')}:{kwargs.get('port')}"
     tls = " over TLS" if client.connection_pool.connection_class is redis.SSLConnection else ""
-    version = ".".join(map(str, server_version(client)))
     return f"Backend: Redis {version} at {where}{tls}"
+
+
+def _ca_file(url: str) -> str | None:
+    """The CA file for a rediss:// URL: its ?ssl_ca_certs=, else $REDIS_CA_CERT, else None (system store)."""
+    in_url = parse_qs(urlsplit(url).query).get("ssl_ca_certs")
+    path, source = (in_url[-1], "the URL's ssl_ca_certs") if in_url else (os.environ.get(ENV_CA_CERT), ENV_CA_CERT)
+    if path and not Path(path).is_file():
+        raise LabConnectionError(
+            f"The CA certificate file {path} (from {source}) does not exist. Point it at the PEM file "
+            f"of the CA that signed the server's certificate."
+        )
+    return path or None
+
+
+def _ping(client: redis.Redis, shown: str, scheme: str, ca_file: str | None) -> None:
+    """PING once, turning every way it can fail into a LabConnectionError that says what to fix."""
+    has_password = bool(client.connection_pool.connection_kwargs.get("password"))
+    try:
+        client.ping()
+    except (redis.AuthenticationError, redis.ResponseError) as exc:
+        if "SELECT is not allowed in cluster mode" in str(exc):
+            db = client.connection_pool.connection_kwargs.get("db")
+            raise LabConnectionError(
+                f"Redis at {shown} is a cluster, and a cluster has only database 0: end the URL with /0 "
+                f"(not /{db}) or with no database at all."
+            ) from None
+        if not isinstance(exc, redis.AuthenticationError) and "NOAUTH" not in str(exc):
+            raise
+        if not has_password:
+            raise LabConnectionError(
+                f"Redis at {shown} needs a password. Put it in {ENV_URL} "
+                f"(redis://USER:PASSWORD@host:port/0) or set {ENV_PASSWORD}."
+            ) from None
+        raise LabConnectionError(
+            f"Redis at {shown} rejected the login ({exc}). Check the user name and password in "
+            f"{ENV_URL}, or {ENV_PASSWORD}."
+        ) from None
+    except TypeError as exc:  # redis-py passes unknown ?name=value URL options to the connection
+        raise LabConnectionError(f"{shown!r} has a URL option redis-py does not know ({exc}). Fix {ENV_URL}.") from None
+    except (redis.ConnectionError, redis.TimeoutError, ssl.SSLError, OSError) as exc:
+        raise _unreachable(exc, shown, scheme, ca_file) from None
+
+
+def _unreachable(exc: BaseException, shown: str, scheme: str, ca_file: str | None) -> LabConnectionError:
+    cause = exc.__context__ or exc.__cause__
+    if isinstance(cause, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(exc):
+        detail = (getattr(cause, "verify_message", None) or _reason(exc)).rstrip(".")
+        if "mismatch" in detail:  # "Hostname mismatch" or "IP address mismatch"
+            fix = "Connect with a host name the certificate names (ElastiCache: the endpoint as shown in the console)."
+        elif ca_file:
+            fix = (f"The CA file {ca_file} did not sign the server's certificate: point ssl_ca_certs "
+                   f"(in the URL) or {ENV_CA_CERT} at the CA that did.")
+        else:
+            fix = (f"The system does not trust the CA that signed it: add ?ssl_ca_certs=/path/to/ca.pem "
+                   f"to the URL or set {ENV_CA_CERT}=/path/to/ca.pem (ElastiCache's certificates chain to "
+                   f"a public CA the system already trusts).")
+        return LabConnectionError(
+            f"TLS certificate verification failed for Redis at {shown}: {detail}. {fix}")
+    hint = ""
+    if scheme == "redis" and isinstance(cause, ConnectionResetError | BrokenPipeError):
+        hint = (" The server hung up on a plain-text connection: if it uses TLS (ElastiCache in-transit "
+                "encryption), the URL must start with rediss://.")
+    elif scheme == "rediss" and "handshake" in str(cause):
+        hint = " No TLS handshake came back: if this server does not use TLS, the URL must start with redis://."
+    return LabConnectionError(
+        f"Could not reach Redis at {shown}: {_reason(exc)}.{hint} Is the server running and the host "
+        f"and port right? Unset {ENV_URL} to use the embedded fakeredis instead."
+    )
+
+
+def _is_cluster_node(client: redis.Redis, shown: str) -> bool:
+    """Ask the node CLUSTER INFO: a cluster-mode node must also report every slot served."""
+    try:
+        info = client.execute_command("CLUSTER", "INFO")
+    except redis.ResponseError:  # "cluster support disabled", or a user not allowed to ask
+        return False
+    if isinstance(info, str):
+        info = dict(line.split(":", 1) for line in info.splitlines() if ":" in line)
+    if str(info.get("cluster_state")) != "ok":
+        raise LabConnectionError(
+            f"Redis at {shown} is a cluster node, but the cluster is not ready (cluster_state:"
+            f"{info.get('cluster_state')}, {info.get('cluster_slots_ok')} of 16384 slots served). "
+            f"Wait for it to finish forming or failing over, then try again."
+        )
+    return True
+
+
+def _cluster_client(url: str, options: dict, shown: str) -> RedisCluster:
+    kwargs = {name: value for name, value in options.items() if name != "retry"}
+    try:
+        cluster = RedisCluster.from_url(url, **kwargs)
+        cluster.ping()
+    except (RedisClusterException, redis.ConnectionError, redis.TimeoutError) as exc:
+        raise LabConnectionError(
+            f"Redis at {shown} is a cluster node, but the cluster client could not reach the whole "
+            f"cluster: {_reason(exc)}. Every node the cluster announces must be reachable from here."
+        ) from None
+    return cluster
 
 
 def _shared_fake_server() -> fakeredis.FakeServer:

@@ -1,11 +1,11 @@
-"""Shared fixtures: the embedded backend, a real redis-server when one is installed, the legs report."""
+"""Shared fixtures: fakeredis, a real redis-server, a local cluster, a TLS server; the legs report."""
 
 from __future__ import annotations
 
 import pytest
 
 import labkit
-from labkit.local_server import LocalRedis, redis_server_path
+from labkit.local_server import LocalCluster, LocalRedis, TlsFiles, make_tls_files, openssl_path, redis_server_path
 
 # Which backends ("legs") this run covered, printed at the end so a skipped leg is visible.
 LEGS: dict[str, str] = {}
@@ -21,6 +21,42 @@ def real_redis_url() -> str:
     version = ".".join(map(str, labkit.server_version(labkit.connect(server.url))))
     LEGS["real redis-server"] = f"ran against Redis {version} on 127.0.0.1:{server.port}"
     yield server.url
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def cluster_url() -> str:
+    """URL of one node of a throwaway three-primary Redis Cluster on loopback ports."""
+    if redis_server_path() is None:
+        LEGS["cluster"] = "SKIPPED: redis-server not on PATH (apt-get install redis-server)"
+        pytest.skip("redis-server not on PATH: no local cluster")
+    cluster = LocalCluster(3).start()
+    client = labkit.connect(cluster.url)
+    LEGS["cluster"] = f"ran against a {labkit.backend_banner(client).removeprefix('Backend: ')}"
+    client.close()
+    yield cluster.url
+    cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def tls_files(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
+    """A CA and a server certificate for 127.0.0.1, made for this run with openssl."""
+    if openssl_path() is None:
+        LEGS["TLS"] = "SKIPPED: openssl not on PATH (apt-get install openssl)"
+        pytest.skip("openssl not on PATH: no certificates for the TLS leg")
+    return make_tls_files(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture(scope="session")
+def tls_server(tls_files: TlsFiles) -> LocalRedis:
+    """A throwaway redis-server that speaks only TLS, with the run's certificate; `.url` names the CA."""
+    if redis_server_path() is None:
+        LEGS["TLS"] = "SKIPPED: redis-server not on PATH (apt-get install redis-server)"
+        pytest.skip("redis-server not on PATH")
+    server = LocalRedis(tls=tls_files).start()
+    version = ".".join(map(str, labkit.server_version(labkit.connect(server.url))))
+    LEGS["TLS"] = f"ran against Redis {version} with TLS only on 127.0.0.1:{server.port} (CA made by openssl)"
+    yield server
     server.stop()
 
 

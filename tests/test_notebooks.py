@@ -11,6 +11,9 @@ from pathlib import Path
 import pytest
 import redis
 
+import labkit
+from labkit.local_server import LocalRedis
+
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 SANITIZE = ROOT / "tests" / "sanitize.cfg"
@@ -47,6 +50,20 @@ def test_notebook_on_real_redis(notebook: Path, real_redis_url: str) -> None:
     outsider.set(SENTINEL, "a learner's own data", ex=3600)
     _check(notebook, real_redis_url, "redis-server")
     assert outsider.get(SENTINEL) == "a learner's own data", "a notebook touched a key outside the lab's prefix"
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_on_cluster(notebook: Path, cluster_url: str) -> None:
+    outsider = labkit.connect(cluster_url)
+    outsider.set(SENTINEL, "a learner's own data", ex=3600)
+    _check(notebook, cluster_url, "a 3-primary Redis Cluster")
+    assert outsider.get(SENTINEL) == "a learner's own data", "a notebook touched a key outside the lab's prefix"
+
+
+# One notebook proves the TLS path end to end: every notebook reaches Redis through the same connect().
+@pytest.mark.parametrize("notebook", NOTEBOOKS[:1], ids=lambda p: p.stem)
+def test_notebook_over_tls(notebook: Path, tls_server: LocalRedis) -> None:
+    _check(notebook, tls_server.url, "redis-server over TLS")
 
 
 def test_there_are_notebooks() -> None:
