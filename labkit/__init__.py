@@ -2,7 +2,7 @@
 
 from .balancer import POLICIES, LoadBalancer
 from .browser import Browser, Cookie
-from .connection import LabConnectionError, backend_banner, connect, is_fake, redact, server_version
+from .connection import LabConnectionError, backend_banner, connect, is_cluster, is_fake, redact, server_version
 from .fleet import AppServer, Fleet
 from .game import SimulatedGame
 from .keyspace import Keyspace, lab_prefix
@@ -40,6 +40,7 @@ __all__ = [
     "backend_banner",
     "connect",
     "format_duration",
+    "is_cluster",
     "is_fake",
     "lab_prefix",
     "load_imbalance",
