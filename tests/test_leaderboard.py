@@ -181,6 +181,9 @@ def test_load_reports_progress_per_batch(space):
     assert board.load(bulk_scores(2_500, seed=4), batch=1_000, progress=seen.append) == 2_500
     assert seen == [1_000, 2_000, 2_500] and board.count() == 2_500
     assert bulk_scores(10, seed=4) == bulk_scores(10, seed=4) != bulk_scores(10, seed=5)
+    exact = {"a": 0.1, "b": -2.5, "c": 10**15, "d": 1e-7, "a2": 2**53}
+    board.load(exact)
+    assert {p: board.score(p) for p in exact} == {p: float(v) for p, v in exact.items()}
 
 
 def test_daily_weekly_boards_expire_and_roll_up(space):
