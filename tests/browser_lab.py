@@ -54,7 +54,7 @@ class Lab:
         self.log = work / "lab.log"
         self.process: subprocess.Popen | None = None
 
-    def url(self, path: str = "lab") -> str:
+    def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}/{path}"
 
     def start(self, timeout: float = 90) -> Lab:
@@ -103,7 +103,6 @@ class CellView:
     """What one cell shows in the browser."""
 
     index: int
-    kind: str  # "code", "markdown" or "raw"
     prompt: str  # "[3]:", "[*]:", "[ ]:" for code cells; "" where the input is folded (solutions)
     outputs: list[dict] = field(default_factory=list)  # {"mime", "text", "widgets", "images"}
 
@@ -129,7 +128,6 @@ class CellView:
 # Runs in the page: one record per cell of the visible notebook.
 _READ_CELLS = """panel => Array.from(panel.querySelectorAll('.jp-Notebook .jp-Cell')).map((cell, index) => ({
     index,
-    kind: cell.classList.contains('jp-CodeCell') ? 'code' : cell.classList.contains('jp-MarkdownCell') ? 'markdown' : 'raw',
     prompt: (cell.querySelector('.jp-InputArea-prompt') || {innerText: ''}).innerText.trim(),
     outputs: Array.from(cell.querySelectorAll('.jp-OutputArea-output')).map(out => ({
       mime: out.getAttribute('data-mime-type') || '',
@@ -183,9 +181,11 @@ class NotebookTab:
         """Run > Run All Cells, as a learner would; return the seconds until the kernel was idle."""
         started = time.monotonic()
         self.menu("Run", "Run All Cells")
+        # Started: the kernel is busy, or (a quick notebook) a cleared prompt already shows a count.
         self.page.wait_for_function(
-            "() => document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook-ExecutionIndicator')"
-            "?.getAttribute('data-status') !== 'idle'", timeout=10_000)
+            """panel => panel.querySelector('.jp-Notebook-ExecutionIndicator')?.getAttribute('data-status') !== 'idle'
+                || Array.from(panel.querySelectorAll('.jp-InputArea-prompt')).some(p => /\\[\\d+\\]/.test(p.innerText))""",
+            arg=self.panel.element_handle(), timeout=10_000)
         self.wait_for_idle_kernel(timeout=timeout)
         return time.monotonic() - started
 
