@@ -8,7 +8,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 # Where conda-forge names a package differently from PyPI.
-CONDA_TO_PYPI = {"redis-py": "redis"}
+CONDA_TO_PYPI = {"playwright-python": "playwright", "redis-py": "redis"}
 
 
 def _split(requirement: str) -> tuple[str, str]:
