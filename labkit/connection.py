@@ -205,7 +205,12 @@ def _cluster_client(url: str, options: dict, shown: str) -> RedisCluster:
     kwargs = {name: value for name, value in options.items() if name != "retry"}
     try:
         cluster = RedisCluster.from_url(url, **kwargs)
-        cluster.ping()
+        cluster.ping(target_nodes=RedisCluster.PRIMARIES)  # the login, and the route, to every primary
+    except redis.AuthenticationError as exc:
+        raise LabConnectionError(
+            f"Redis at {shown} accepted the login, but another primary of its cluster rejected it "
+            f"({_reason(exc)}). Users and passwords are kept per node: the user must exist on every node."
+        ) from None
     except (RedisClusterException, redis.ConnectionError, redis.TimeoutError) as exc:
         raise LabConnectionError(
             f"Redis at {shown} is a cluster node, but the cluster client could not reach the whole "

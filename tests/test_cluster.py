@@ -101,3 +101,15 @@ def test_cluster_over_tls(tls_files: TlsFiles) -> None:
             client.set(space.key(str(i)), "x")
         assert space.clear() == 30
         client.close()
+
+
+def test_a_user_missing_on_another_primary_is_named(cluster: redis.cluster.RedisCluster) -> None:
+    first = cluster.get_primaries()[0]
+    node = redis.Redis(host=first.host, port=first.port)
+    node.execute_command("ACL", "SETUSER", "lab-only-here", "on", ">pw", "~lab:*", "+@all")
+    try:
+        with pytest.raises(LabConnectionError, match="another primary of its cluster rejected it.*every node"):
+            connect(f"redis://lab-only-here:pw@{first.host}:{first.port}/0")
+    finally:
+        node.execute_command("ACL", "DELUSER", "lab-only-here")
+        node.close()
