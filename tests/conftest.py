@@ -60,13 +60,13 @@ def tls_server(tls_files: TlsFiles) -> LocalRedis:
     server.stop()
 
 
-@pytest.fixture(params=["fakeredis", "redis-server"])
+@pytest.fixture(params=["fakeredis", "redis-server", "cluster"])
 def backend_url(request: pytest.FixtureRequest) -> str:
-    """'' for the embedded fakeredis, then a real server's URL: a test using this runs on both."""
+    """'' for the embedded fakeredis, a real server's URL, a cluster node's URL: a test using this runs on all three."""
     if request.param == "fakeredis":
         LEGS.setdefault("fakeredis", "ran")
         return ""
-    return request.getfixturevalue("real_redis_url")
+    return request.getfixturevalue("real_redis_url" if request.param == "redis-server" else "cluster_url")
 
 
 @pytest.fixture
