@@ -199,6 +199,30 @@ class NotebookTab:
     def cells(self) -> list[CellView]:
         return [CellView(**c) for c in self.panel.evaluate(_READ_CELLS)]
 
+    def press_with_keyboard(self, cell_index: int) -> tuple[list[str], bool]:
+        """Press each enabled button of the cell's widgets with Enter until one changes what they show.
+
+        Returns the buttons pressed (those not reachable with Tab are marked so) and whether one worked.
+        """
+        views = self.panel.locator(".jp-Notebook .jp-Cell").nth(cell_index).locator(
+            ".jp-OutputArea-output:has(.jupyter-widgets)")
+        buttons = views.locator("button:enabled")
+        pressed = []
+        for i in range(buttons.count()):
+            button = buttons.nth(i)
+            name = button.inner_text().strip()
+            if button.evaluate("b => b.tabIndex < 0"):
+                pressed.append(f"{name} (not reachable with Tab)")
+                continue
+            before = views.all_inner_texts()
+            button.focus()
+            self.page.keyboard.press("Enter")
+            self.wait_for_idle_kernel(timeout=60)
+            pressed.append(name)
+            if self.poll(lambda: [] if views.all_inner_texts() != before else ["unchanged"], timeout=3) == []:
+                return pressed, True
+        return pressed, False
+
     def run_below(self, code: str, timeout: float = 30) -> CellView:
         """Add a code cell after the last one with the keyboard, run it, and return what it shows."""
         before = len(self.cells())

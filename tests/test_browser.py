@@ -3,7 +3,8 @@
 For every notebooks/NN_*.ipynb, on a temporary copy (the committed files are never touched):
 - opened, before anything runs, the widget views stored in the file come back as widgets;
 - run from the Run menu, in a kernel of this project's environment, no cell shows an error, every
-  cell that stores a widget shows a live widget (not its text fallback) and every stored plot draws.
+  cell that stores a widget shows a live widget (not its text fallback) and every stored plot draws;
+- a widget with buttons answers the keyboard (Enter on a focused button changes what it shows).
 A control checks that an unsigned copy shows the text fallback, so the saved-state check can fail.
 A full-page screenshot of each is saved under artifacts/screenshots/ (CI keeps that folder).
 """
@@ -126,7 +127,12 @@ def test_notebook_in_the_browser(lab: Lab, browser, notebook: Path) -> None:
                 problems.append(f"cell {cell.index} {cell.prompt} shows an error: {cell.stderr[0][-400:]}")
             if want["plot"] and not cell.images:
                 problems.append(f"cell {cell.index} {cell.prompt} stores a plot but drew no image")
-        # 3. A cell typed at the end with the keyboard asks the kernel where it runs.
+        # 3. Each widget with buttons answers the keyboard: Enter on a button changes what it shows.
+        for index in [i for i, want in enumerate(expected) if want["widget"]]:
+            pressed, changed = tab.press_with_keyboard(index)
+            if pressed and not changed:
+                problems.append(f"cell {index}: Enter on the buttons {pressed} changed nothing the widget shows")
+        # 4. A cell typed at the end with the keyboard asks the kernel where it runs.
         probe_cell = tab.run_below(PROBE)
     finally:
         tab.close()
