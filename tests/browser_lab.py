@@ -239,7 +239,11 @@ class NotebookTab:
     def screenshot(self, path: Path) -> None:
         """The whole notebook, top to bottom: the page is made as tall as the notebook for the shot."""
         scroller = self.panel.locator(".jp-WindowedPanel-outer").first
-        extra = scroller.evaluate("el => { el.scrollTop = 0; return el.scrollHeight - el.clientHeight; }")
+        extra = scroller.evaluate("""el => {  // from the top to the last cell's end (not JupyterLab's scroll-past-end)
+            el.scrollTop = 0;
+            const cells = el.querySelectorAll('.jp-Cell');
+            const end = cells[cells.length - 1].getBoundingClientRect().bottom - el.getBoundingClientRect().top;
+            return Math.ceil(end) + 40 - el.clientHeight; }""")
         height = min(VIEWPORT["height"] + max(extra, 0), MAX_SCREENSHOT_HEIGHT)
         self.page.set_viewport_size({"width": VIEWPORT["width"], "height": height})
         self.page.wait_for_timeout(500)  # let the layout and the widgets settle at the new size
