@@ -79,6 +79,7 @@ class LeaderboardView:
         self.game = game
         self.rounds_per_click = rounds_per_click
         self._previous: dict[str, int] | None = None
+        self.rows: list[Row] = []  # what the table shows now
         self.table = widgets.HTML()
         self.status = widgets.Label()
         self.button = widgets.Button(
@@ -93,6 +94,7 @@ class LeaderboardView:
         """Read the top `n` again and redraw; return the rows shown."""
         rows = standings_rows(self.board.top(self.n), self._previous)
         self._previous = {r.player: r.rank for r in rows}
+        self.rows = rows
         self.table.value = standings_html(rows, f"Top {self.n} of {self.board.count():,} players")
         played = self.game.rounds_played if self.game is not None else 0
         self.status.value = f"{played:,} rounds played"

@@ -98,7 +98,8 @@ def test_view_plays_rounds_from_its_button(space):
     assert "Top 5 of 0 players" in view.table.value
     view.button.click()
     assert view.game.rounds_played == 3 and view.status.value == "3 rounds played"
-    assert [r.player for r in view.refresh()] == [e.player for e in board.top(5)]
+    assert [r.player for r in view.rows] == [e.player for e in board.top(5)]
+    assert {r.move for r in view.refresh()} == {"="}  # nothing changed since the click
     assert view.button.description == "Play 3 rounds" and view.button.tooltip
     with pytest.raises(ValueError, match="no game"):
         LeaderboardView(board).play(1)
