@@ -50,10 +50,11 @@ def widget_problems(tab: NotebookTab, expected: list[dict]) -> list[str]:
     """Every cell storing a widget view shows one as a widget, never as its text fallback."""
     problems = []
     for cell, want in zip(tab.cells(), expected):
+        where = f"cell {cell.index} {cell.prompt}"
         if want["widget"] and not cell.widgets:
-            problems.append(f"cell {cell.index} {cell.prompt} shows no widget; it shows {[o['text'][:120] for o in cell.outputs]}")
+            problems.append(f"{where} shows no widget; it shows {[o['text'][:120] for o in cell.outputs]}")
         if cell.fallback_text:
-            problems.append(f"cell {cell.index} {cell.prompt} shows a widget's text fallback: {cell.fallback_text[0][:120]!r}")
+            problems.append(f"{where} shows a widget's text fallback: {cell.fallback_text[0][:120]!r}")
     return problems
 
 
@@ -99,7 +100,8 @@ def test_an_unsigned_notebook_shows_the_text_fallback(lab: Lab, browser) -> None
     nbformat.write(copy, lab.notebook_dir / "unsigned.ipynb")
     tab = NotebookTab(browser, lab, "unsigned.ipynb")
     try:
-        problems = tab.poll(lambda: [] if widget_problems(tab, stored_cells(with_widgets[0])) else ["renders"], 20)
+        expected = stored_cells(with_widgets[0])
+        problems = tab.poll(lambda: [] if widget_problems(tab, expected) else ["renders"], timeout=20)
     finally:
         tab.close()
     assert not problems, "an unsigned notebook rendered its stored widgets: the saved-state check proves nothing"
@@ -111,7 +113,8 @@ def test_notebook_in_the_browser(lab: Lab, browser, notebook: Path) -> None:
     tab = NotebookTab(browser, lab, notebook.name)
     try:
         # 1. Opened, not run: its kernel is new, so any widget view on screen comes from the file's saved state.
-        problems = [f"opened without running: {p}" for p in tab.poll(lambda: widget_problems(tab, expected), 20)]
+        opened = tab.poll(lambda: widget_problems(tab, expected), timeout=20)
+        problems = [f"opened without running: {p}" for p in opened]
         if any(c["widget"] for c in expected):
             tab.screenshot(SCREENSHOTS / f"{notebook.stem}.opened.png")
         # 2. Run > Run All Cells, after clearing the outputs so everything checked comes from this run.
@@ -137,10 +140,14 @@ def test_notebook_in_the_browser(lab: Lab, browser, notebook: Path) -> None:
     finally:
         tab.close()
     assert not problems, f"{notebook.name} in the browser:\n" + "\n".join(problems)
-    probe = "".join(o["text"] for o in probe_cell.outputs).split()
+    shown = "".join(o["text"] for o in probe_cell.outputs)
+    assert len(shown.split()) == 2, f"the probe cell {PROBE!r} showed {shown!r}"
+    prefix, labkit_file = shown.split()
     ran = sum(c["code"] for c in expected)
-    # The kernel is this project's environment, with this checkout's labkit, and it ran every code cell.
-    assert probe[:1] == [sys.prefix], f"the notebook's kernel runs in {probe[:1]}, not the project's {sys.prefix}"
-    assert Path(probe[1]).resolve().is_relative_to((ROOT / "labkit").resolve()), f"the kernel imported labkit from {probe[1]}"
+    # The kernel is this project's environment (the one running the tests), with this checkout's labkit,
+    # and it ran every code cell.
+    assert prefix == sys.prefix, f"the notebook's kernel runs in {prefix}, not the project's {sys.prefix}"
+    assert Path(labkit_file).resolve().is_relative_to((ROOT / "labkit").resolve()), (
+        f"the kernel imported labkit from {labkit_file}, not from this checkout")
     assert probe_cell.prompt == f"[{ran + 1}]:", (
         f"the probe cell ran as {probe_cell.prompt}: not all {ran} code cells ran in this kernel")
