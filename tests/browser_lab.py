@@ -236,8 +236,9 @@ class NotebookTab:
         assert len(cells) > before, "the keyboard did not add a cell"
         return cells[before]
 
-    def screenshot(self, path: Path) -> None:
-        """The whole notebook, top to bottom: the page is made as tall as the notebook for the shot."""
+    def screenshot(self, path: Path, cells: tuple[int, ...] = ()) -> None:
+        """The whole notebook, top to bottom (the page is made as tall as the notebook for the shot),
+        and each cell in `cells` on its own, as `<path stem>.cell<N>.png`."""
         scroller = self.panel.locator(".jp-WindowedPanel-outer").first
         extra = scroller.evaluate("""el => {  // from the top to the last cell's end (not JupyterLab's scroll-past-end)
             el.scrollTop = 0;
@@ -249,6 +250,10 @@ class NotebookTab:
         self.page.wait_for_timeout(500)  # let the layout and the widgets settle at the new size
         path.parent.mkdir(parents=True, exist_ok=True)
         self.page.screenshot(path=str(path))
+        for index in cells:
+            box = self.panel.locator(".jp-Notebook .jp-Cell").nth(index).bounding_box()
+            if box and box["y"] + box["height"] <= height:
+                self.page.screenshot(path=str(path.with_name(f"{path.stem}.cell{index}.png")), clip=box)
         self.page.set_viewport_size(VIEWPORT)
 
     def close(self) -> None:

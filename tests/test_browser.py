@@ -6,7 +6,8 @@ For every notebooks/NN_*.ipynb, on a temporary copy (the committed files are nev
   cell that stores a widget shows a live widget (not its text fallback) and every stored plot draws;
 - a widget with buttons answers the keyboard (Enter on a focused button changes what it shows).
 A control checks that an unsigned copy shows the text fallback, so the saved-state check can fail.
-A full-page screenshot of each is saved under artifacts/screenshots/ (CI keeps that folder).
+A full-page screenshot of each, and one of each widget cell, is saved under artifacts/screenshots/
+(CI keeps that folder; docs/fleet-control.png is the widget cell of notebook 01, made smaller).
 """
 
 from __future__ import annotations
@@ -121,7 +122,7 @@ def test_notebook_in_the_browser(lab: Lab, browser, notebook: Path) -> None:
         tab.clear_all_outputs()
         seconds = tab.run_all(timeout=RUN_TIMEOUT)
         print(f"{notebook.name}: Run All Cells took {seconds:.1f} s in the browser")
-        tab.screenshot(SCREENSHOTS / f"{notebook.stem}.png")
+        tab.screenshot(SCREENSHOTS / f"{notebook.stem}.png", cells=tuple(i for i, c in enumerate(expected) if c["widget"]))
         problems += widget_problems(tab, expected)
         for cell, want in zip(tab.cells(), expected):
             if want["code"] and cell.prompt and not cell.prompt[1:-2].isdigit():  # a folded cell shows no prompt
