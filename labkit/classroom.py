@@ -27,9 +27,10 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import redis
+from redis.cluster import RedisCluster
 
 from . import checks
-from .connection import ENV_URL, LabConnectionError, connect, redact
+from .connection import ENV_URL, LabConnectionError, connect, is_cluster, redact
 from .keyspace import ENV_LEARNER, FALLBACK_LEARNER, LEARNER_USER_PREFIX, Keyspace, learner_id, learner_prefix
 
 USER_PREFIX = LEARNER_USER_PREFIX  # a learner's Redis user is lab-<learner>
@@ -131,10 +132,8 @@ def create_users(admin: redis.Redis, learners: Sequence[Learner]) -> dict[str, s
                                      f"({' '.join(existing.get('keys') or ['none'])}); it is not a lab user, "
                                      "so nothing was changed: rename the learner or delete that user")
         passwords = {learner.id: secrets.token_urlsafe(PASSWORD_BYTES) for learner in learners}
-        pipe = admin.pipeline(transaction=False)
         for learner in learners:
-            pipe.execute_command("ACL", "SETUSER", learner.user, *acl_rules(learner, passwords[learner.id]))
-        pipe.execute()
+            _acl_everywhere(admin, "SETUSER", learner.user, *acl_rules(learner, passwords[learner.id]))
     except redis.exceptions.NoPermissionError as exc:
         raise ClassroomError(f"this user may not manage Redis users ({exc}): use an admin URL whose user "
                              "may run ACL GETUSER and ACL SETUSER") from None
@@ -184,7 +183,7 @@ def reset(admin: redis.Redis, learner_ids: Iterable[str]) -> dict[str, int]:
 def remove_users(admin: redis.Redis, learner_ids: Iterable[str]) -> int:
     """Delete the learners' Redis users (their keys stay until `reset`); return how many existed."""
     users = [USER_PREFIX + learner for learner in learner_ids]
-    return int(admin.execute_command("ACL", "DELUSER", *users)) if users else 0
+    return _acl_everywhere(admin, "DELUSER", *users) if users else 0
 
 
 def read_progress(client: redis.Redis, learner_ids: Iterable[str]) -> dict[str, dict[str, bool]]:
@@ -214,6 +213,15 @@ def progress_table(progress: dict[str, dict[str, bool]], exercises: Iterable[str
         lines.append("  ".join([learner.ljust(width), *marks, f"{sum(results.values())}/{len(columns)}"]))
     lines.append("✓ passes   ✗ not yet   · not run")
     return "\n".join(lines)
+
+
+def _acl_everywhere(admin: redis.Redis, *command: str) -> int:
+    """Run an ACL command on the server, or on every node of a cluster (each node keeps its own users)."""
+    if is_cluster(admin):
+        replies = admin.execute_command("ACL", *command, target_nodes=RedisCluster.ALL_NODES)
+        return max(int(r) if isinstance(r, int) else 0 for r in replies.values())
+    reply = admin.execute_command("ACL", *command)
+    return int(reply) if isinstance(reply, int) else 0
 
 
 def _acl_user(admin: redis.Redis, user: str) -> dict | None:

@@ -334,3 +334,26 @@ def test_every_notebook_runs_as_a_class_learner_and_progress_reads_back_its_chec
     admin = labkit.connect(admin_url)
     assert classroom.read_progress(admin, ["alice", "bob"]) == {"alice": {}, "bob": dict.fromkeys(solved, True)}
     assert {key.split(":")[1] for key in admin.scan_iter(count=1000)} == {"bob"}, "bob wrote only in lab:bob:"
+
+
+@needs_server
+def test_a_class_on_a_cluster_has_its_users_on_every_node(cluster_url: str) -> None:
+    # ACL users live per node: a user on one node only could not write keys in other nodes' slots.
+    admin = labkit.connect(cluster_url)
+    learners = [Learner("Carol", "carol")]
+    passwords = classroom.create_users(admin, learners)
+    try:
+        for node in admin.get_nodes():
+            assert "lab-carol" in node.redis_connection.acl_users(), f"no lab-carol on {node.name}"
+        url = classroom.learner_url(cluster_url, learners[0], passwords["carol"])
+        carol = labkit.connect(url)
+        keys = [f"lab:carol:01:{n}" for n in range(30)]  # spread over all three primaries' slots
+        for key in keys:
+            carol.set(key, "mine")
+        with pytest.raises(redis.exceptions.NoPermissionError):
+            carol.set("lab:dave:01:x", "not mine")
+        assert classroom.remove_users(admin, ["carol"]) == 1
+        assert all("lab-carol" not in node.redis_connection.acl_users() for node in admin.get_nodes())
+    finally:
+        classroom.reset(admin, ["carol"])
+        classroom.remove_users(admin, ["carol"])
