@@ -32,13 +32,16 @@ class LabConnectionError(ConnectionError):
     """The lab could not reach or log in to the Redis it was pointed at."""
 
 
-def connect(url: str | None = None, *, timeout: float = 1.0) -> redis.Redis | RedisCluster:
+def connect(url: str | None = None, *, timeout: float = 1.0,
+            command_timeout: float = 30.0) -> redis.Redis | RedisCluster:
     """Return the lab's Redis client: fakeredis unless `url` (or $REDIS_URL) names a server.
 
     Every client from the embedded default shares one fake server, as app servers share one
     ElastiCache endpoint. A real server is pinged once, so a wrong URL, a refused connection,
     a failed AUTH or an untrusted TLS certificate raises `LabConnectionError` within about
-    `timeout` seconds. A node of a Redis Cluster gives a `RedisCluster` client for the whole cluster.
+    `timeout` seconds. Once connected, a command may take up to `command_timeout` seconds (a big
+    pipelined load on a busy machine outlasts a second). A node of a Redis Cluster gives a
+    `RedisCluster` client for the whole cluster.
     """
     url = os.environ.get(ENV_URL, "") if url is None else url
     if not url:
@@ -66,10 +69,10 @@ def connect(url: str | None = None, *, timeout: float = 1.0) -> redis.Redis | Re
     except ValueError as exc:
         raise LabConnectionError(f"{shown!r} is not a valid Redis URL ({exc}). Fix {ENV_URL}.") from None
     _ping(client, shown, scheme, ca_file)
-    if not _is_cluster_node(client, shown):
-        return client
-    client.close()
-    return _cluster_client(url, options, shown)
+    cluster = _is_cluster_node(client, shown)
+    client.close()  # that client only checked the way in; the lab's client waits longer for commands
+    options["socket_timeout"] = command_timeout
+    return _cluster_client(url, options, shown) if cluster else redis.Redis.from_url(url, **options)
 
 
 def redact(url: str) -> str:

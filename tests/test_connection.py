@@ -98,3 +98,10 @@ def test_keyspace_clears_only_its_own_keys(space: labkit.Keyspace) -> None:
 def test_empty_prefix_refuses_to_scan_everything() -> None:
     with pytest.raises(ValueError, match="every key"):
         list(labkit.Keyspace(connect(""), "").keys())
+
+
+@needs_server
+def test_commands_get_a_longer_timeout_than_the_connect_check(real_redis_url: str) -> None:
+    # Failing fast applies to reaching the server; a slow command on a busy machine must not time out at 1 s.
+    client = connect(real_redis_url, timeout=0.5, command_timeout=5.0)
+    assert client.blpop(["lab:test:never-pushed"], timeout=1.2) is None  # the server answers after 1.2 s
