@@ -2,6 +2,7 @@
 
 Usage: python scripts/refresh_notebooks.py [notebooks/01_*.ipynb ...]   (default: all)
 Outputs and execution counts are kept (strict nbval compares them); volatile metadata is dropped.
+Runs as the learner `nbval`, as the nbval driver does, then brings the learner copies up to date.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+from labkit.learner_copies import sync
+
 ROOT = Path(__file__).resolve().parent.parent
 KEEP_CELL_METADATA = {"tags", "jupyter"}  # tags carry nbval markers; jupyter.source_hidden folds solutions
 
@@ -22,6 +25,8 @@ def refresh(path: Path) -> float:
     """Execute `path` in place; return the seconds it took."""
     notebook = nbformat.read(path, as_version=4)
     os.environ.pop("REDIS_URL", None)
+    os.environ.pop("LABKIT_PREFIX", None)
+    os.environ["LABKIT_LEARNER"] = "nbval"  # the namespace tests/test_notebooks.py runs under
     started = time.perf_counter()
     NotebookClient(notebook, timeout=600, kernel_name="python3", store_widget_state=True,
                    resources={"metadata": {"path": str(path.parent)}}).execute()
@@ -41,6 +46,8 @@ def main(paths: list[str]) -> None:
     targets = [Path(p) for p in paths] or sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     for path in targets:
         print(f"{path.name}: executed in {refresh(path):.1f} s")
+    for change in sync(ROOT / "notebooks", ROOT / "learner"):
+        print(f"learner copy: {change}")
 
 
 if __name__ == "__main__":
