@@ -1,10 +1,13 @@
 """An ipywidgets control over the fleet: servers, policy, stop/restart a server, run traffic.
 
 Each button's work is a plain method (`rebuild`, `run`, `stop`, `restart`), so tests drive the
-control without a browser; the widgets only call those methods and show the result.
+control without a browser; the widgets only call those methods and show the result. A button
+whose action is refused (say, a server that is not there) shows why in the status line.
 """
 
 from __future__ import annotations
+
+from typing import Callable
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
@@ -26,56 +29,73 @@ class FleetControl:
         self.store_factory = store_factory
         self.seed = seed
         layout = widgets.Layout(width="340px")
-        self.servers = widgets.IntSlider(servers, min=1, max=6, description="App servers", style=LABEL_STYLE,
-                                         layout=layout)
+        # Number boxes, not sliders: a screen reader announces a box's label (a slider's goes unnamed).
+        self.servers = widgets.BoundedIntText(servers, min=1, max=6, description="App servers",
+                                              style=LABEL_STYLE, layout=layout)
         self.policy = widgets.Dropdown(options=POLICIES, value=policy, description="Balancer policy",
                                        style=LABEL_STYLE, layout=layout)
-        self.skew = widgets.FloatSlider(skew, min=0.0, max=2.0, step=0.1, description="Traffic skew",
-                                        style=LABEL_STYLE, layout=layout)
+        self.skew = widgets.BoundedFloatText(skew, min=0.0, max=2.0, step=0.1, description="Traffic skew",
+                                             style=LABEL_STYLE, layout=layout)
         self.users = widgets.BoundedIntText(users, min=1, max=5000, description="Users", style=LABEL_STYLE,
                                             layout=layout)
         self.requests = widgets.BoundedIntText(1000, min=1, max=100_000, description="Requests to run",
                                                style=LABEL_STYLE, layout=layout)
         self.target = widgets.Dropdown(description="Server", style=LABEL_STYLE, layout=layout)
+        fit = widgets.Layout(width="auto")  # a button as wide as its label, never cut off
         self.run_button = widgets.Button(description="Run requests", button_style="primary", icon="play",
-                                         tooltip="Send the requests through the load balancer")
+                                         tooltip="Send the requests through the load balancer", layout=fit)
         self.stop_button = widgets.Button(description="Stop server", button_style="danger", icon="stop",
-                                          tooltip="Stop the chosen server: its in-memory sessions are lost")
-        self.restart_button = widgets.Button(description="Restart server", icon="refresh",
+                                          tooltip="Stop the chosen server: its in-memory sessions are lost",
+                                          layout=fit)
+        self.restart_button = widgets.Button(description="Restart server", icon="refresh", layout=fit,
                                              tooltip="Start the chosen server again, with an empty memory")
-        self.reset_button = widgets.Button(description="New fleet", icon="undo",
+        self.reset_button = widgets.Button(description="New fleet", icon="undo", layout=fit,
                                            tooltip="Build a new fleet with the settings above")
         self.progress = widgets.IntProgress(0, min=0, max=1, description="Progress", style=LABEL_STYLE,
                                             layout=layout)
+        self.progress_text = widgets.Label()  # the bar's figures in words: "500 of 1,000 requests"
         self.counts = widgets.HTML(description="Counts", style=LABEL_STYLE)
         self.status = widgets.Label()
         self.plot = widgets.Output()
-        self.run_button.on_click(lambda _: self.run(self.requests.value))
-        self.stop_button.on_click(lambda _: self.stop(self.target.value))
-        self.restart_button.on_click(lambda _: self.restart(self.target.value))
-        self.reset_button.on_click(lambda _: self.rebuild())
+        self.run_button.on_click(self._guarded(lambda: self.run(self.requests.value)))
+        self.stop_button.on_click(self._guarded(lambda: self.stop(self.target.value)))
+        self.restart_button.on_click(self._guarded(lambda: self.restart(self.target.value)))
+        self.reset_button.on_click(self._guarded(self.rebuild))
         for setting in (self.servers, self.policy, self.skew, self.users):
-            setting.observe(lambda _: self.rebuild(), names="value")
+            setting.observe(self._guarded(self.rebuild), names="value")
         self.fleet: Fleet
         self.traffic: Traffic
         self.rebuild()
 
     # -- what the controls do ----------------------------------------------------------------
     def rebuild(self) -> Fleet:
-        """A new fleet and traffic from the current settings (counts start again from zero)."""
+        """A new fleet and traffic from the current settings (counts start again from zero).
+
+        The chosen server stays chosen if the new fleet has it; otherwise the first one is chosen.
+        """
         self.fleet = Fleet(self.servers.value, self.policy.value, self.store_factory, seed=self.seed)
         self.traffic = Traffic(self.users.value, skew=self.skew.value, seed=self.seed)
+        chosen = self.target.value
         self.target.options = self.fleet.names
-        self.progress.value = 0
+        self.target.value = chosen if chosen in self.fleet.names else self.fleet.names[0]
+        self._show_progress(0, 0)
         self._show(f"New fleet: {self.servers.value} servers, {self.policy.value}.", plot=False)
         return self.fleet
 
     def run(self, requests: int) -> None:
-        """Send `requests` requests of the traffic, updating progress and counts as they go."""
-        self.progress.max, self.progress.value = requests, 0
+        """Send `requests` requests of the traffic, updating progress and counts as they go.
+
+        The "Requests to run" box shows `requests`, so the controls agree with what ran.
+        """
+        box = self.requests
+        if not isinstance(requests, int) or not box.min <= requests <= box.max:
+            raise ValueError(f"requests to run must be a whole number from {box.min:,} to {box.max:,}, "
+                             f"not {requests!r}")
+        box.value = requests
+        self._show_progress(0, requests)
 
         def advance(done: int, total: int) -> None:
-            self.progress.value = done
+            self._show_progress(done, total)
             self.counts.value = self._counts_html()
 
         self.fleet.run(requests, self.traffic, progress=advance)
@@ -97,12 +117,27 @@ class FleetControl:
         """The whole control, labelled and keyboard-usable (standard widgets only)."""
         buttons = widgets.HBox([self.run_button, self.reset_button])
         servers = widgets.HBox([self.stop_button, self.restart_button])
+        progress = widgets.HBox([self.progress, self.progress_text])
         settings = widgets.VBox([self.servers, self.policy, self.users, self.skew, self.requests, buttons,
-                                 self.target, servers, self.progress, self.counts, self.status])
+                                 self.target, servers, progress, self.counts, self.status])
         return widgets.VBox([settings, self.plot])
 
     def _ipython_display_(self) -> None:
         display(self.view)
+
+    def _guarded(self, action: Callable[[], object]) -> Callable[[object], None]:
+        """A widget callback doing `action`; a refusal shows in the status line instead of a hidden log."""
+        def callback(_: object) -> None:
+            try:
+                action()
+            except (KeyError, ValueError) as error:
+                reason = error.args[0] if error.args else repr(error)
+                self.status.value = f"Not done: {reason}"
+        return callback
+
+    def _show_progress(self, done: int, total: int) -> None:
+        self.progress.max, self.progress.value = max(total, 1), done
+        self.progress_text.value = f"{done:,} of {total:,} requests"
 
     def _counts_html(self) -> str:
         summary = self.fleet.summary()

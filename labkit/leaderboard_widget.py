@@ -18,7 +18,7 @@ from .leaderboard import Entry, Leaderboard
 
 @dataclass(frozen=True)
 class Row:
-    """One line of the view: rank, player, score, and how the rank moved since the last refresh."""
+    """One line of the view: rank, player, score, and how the rank moved (see `LeaderboardView`)."""
 
     rank: int
     player: str
@@ -70,7 +70,11 @@ def _spoken(move: str) -> str:
 
 
 class LeaderboardView:
-    """The top `n` of a board in a table, with a button that plays more rounds of a game."""
+    """The top `n` of a board in a table, with a button that plays more rounds of a game.
+
+    Move compares each rank with the table as it stood before: before the last `refresh()`, or,
+    while and after `play()` redraws round by round, before the whole `play()` (one button click).
+    """
 
     def __init__(self, board: Leaderboard, n: int = 10, game: SimulatedGame | None = None,
                  rounds_per_click: int = 10) -> None:
@@ -78,37 +82,46 @@ class LeaderboardView:
         self.n = n
         self.game = game
         self.rounds_per_click = rounds_per_click
-        self._previous: dict[str, int] | None = None
+        self._shown: dict[str, int] | None = None  # each player's rank in the table now
         self.rows: list[Row] = []  # what the table shows now
         self.table = widgets.HTML()
         self.status = widgets.Label()
         self.button = widgets.Button(
             description=f"Play {rounds_per_click} rounds", icon="play", disabled=game is None,
             tooltip=f"Play {rounds_per_click} more rounds of the simulated game and refresh the table",
+            layout=widgets.Layout(width="auto"),  # as wide as its label, never cut off
         )
         self.button.on_click(lambda _: self.play(self.rounds_per_click))
         self.widget = widgets.VBox([self.table, widgets.HBox([self.button, self.status])])
         self.refresh()
 
     def refresh(self) -> list[Row]:
-        """Read the top `n` again and redraw; return the rows shown."""
-        rows = standings_rows(self.board.top(self.n), self._previous)
-        self._previous = {r.player: r.rank for r in rows}
+        """Read the top `n` again and redraw, Move against the table before; return the rows shown."""
+        return self._draw(self._shown)
+
+    def play(self, rounds: int, refresh_every: int = 1) -> None:
+        """Play `rounds` rounds of the game, redrawing every `refresh_every` rounds.
+
+        Every redraw's Move is against the table before this call, so the click's whole effect shows.
+        """
+        if self.game is None:
+            raise ValueError("this view has no game to play: pass game=SimulatedGame(...)")
+        before = self._shown
+
+        def after_round(number: int) -> None:
+            if number % refresh_every == 0 or number == rounds:
+                self._draw(before)
+
+        self.game.play(self.board, rounds, after_round)
+
+    def _draw(self, before: dict[str, int] | None) -> list[Row]:
+        rows = standings_rows(self.board.top(self.n), before)
+        self._shown = {r.player: r.rank for r in rows}
         self.rows = rows
         self.table.value = standings_html(rows, f"Top {self.n} of {self.board.count():,} players")
         played = self.game.rounds_played if self.game is not None else 0
         self.status.value = f"{played:,} rounds played"
         return rows
-
-    def play(self, rounds: int, refresh_every: int = 1) -> None:
-        """Play `rounds` rounds of the game, redrawing every `refresh_every` rounds."""
-        if self.game is None:
-            raise ValueError("this view has no game to play: pass game=SimulatedGame(...)")
-        def after_round(number: int) -> None:
-            if number % refresh_every == 0 or number == rounds:
-                self.refresh()
-
-        self.game.play(self.board, rounds, after_round)
 
     def _repr_mimebundle_(self, **kwargs: object) -> dict:
         return self.widget._repr_mimebundle_(**kwargs)

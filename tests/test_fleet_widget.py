@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 import matplotlib
+import pytest
 
 from labkit.fleet_widget import FleetControl
 
@@ -29,6 +30,38 @@ def test_stop_and_restart_buttons_act_on_the_chosen_server() -> None:
     control.restart_button.click()
     assert control.fleet.balancer.up == ["app-1", "app-2", "app-3"]
     assert control.status.value == "Restarted app-2 (with an empty memory)."
+
+
+def test_a_server_is_chosen_from_the_start_and_kept_across_new_fleets() -> None:
+    control = FleetControl(servers=3, policy="sticky", users=30, seed=1)
+    assert control.target.value == "app-1"
+    control.stop_button.click()  # before choosing anything: stops the first server
+    assert control.fleet.balancer.up == ["app-2", "app-3"] and control.status.value == "Stopped app-1."
+    control.target.value = "app-3"
+    control.servers.value = 4
+    assert control.target.value == "app-3"  # still there: still chosen
+    control.servers.value = 2
+    assert control.target.value == "app-1"  # gone: the first server instead
+
+
+def test_a_refused_button_shows_why_in_the_status_line() -> None:
+    control = FleetControl(servers=2, users=30)
+    control.target.options = ()  # nothing to choose, so the buttons act on no server
+    control.stop_button.click()
+    assert control.status.value == "Not done: no server None; this fleet has app-1, app-2"
+    for bad in (0, 200_000, 2.5):
+        with pytest.raises(ValueError, match=f"a whole number from 1 to 100,000, not {bad}"):
+            control.run(bad)
+    assert control.fleet.records == [] and control.requests.value == 1000
+
+
+def test_run_shows_its_request_count_in_the_box_and_beside_the_bar() -> None:
+    control = FleetControl(servers=2, users=30)
+    assert control.requests.value == 1000 and control.progress_text.value == "0 of 0 requests"
+    control.run(500)
+    assert control.requests.value == 500 and control.progress_text.value == "500 of 500 requests"
+    control.run_button.click()  # runs what the box says
+    assert control.fleet.summary().total == 1000 and control.status.value == "Ran 500 requests."
 
 
 def test_changing_a_setting_builds_a_new_fleet() -> None:

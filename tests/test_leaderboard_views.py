@@ -105,6 +105,25 @@ def test_view_plays_rounds_from_its_button(space):
         LeaderboardView(board).play(1)
 
 
+def test_move_shows_the_change_over_the_whole_click(space):
+    # Redrawing after every round must not make Move compare with the round before: it compares with
+    # the table as it was before the click.
+    board = Leaderboard(space, "moves")
+    view = LeaderboardView(board, n=5, game=SimulatedGame(seed=2), rounds_per_click=10)
+    view.play(5)
+    before = {r.player: r.rank for r in view.rows}
+    view.button.click()  # 10 rounds, a redraw after each
+    assert view.rows == standings_rows(board.top(5), before)
+    # The control: the same game, with Move against the ranks one round before the end, differs.
+    shadow = Leaderboard(space, "moves-shadow")
+    game = SimulatedGame(seed=2)
+    game.play(shadow, 14)
+    one_round_before = {e.player: e.rank for e in shadow.top(5)}
+    game.play(shadow, 1)
+    assert [e.player for e in shadow.top(5)] == [r.player for r in view.rows]
+    assert view.rows != standings_rows(shadow.top(5), one_round_before)
+
+
 def test_progress_bar_counts_up_to_done():
     progress = LoadProgress(2_500)
     assert progress.label.value == "0 of 2,500 players" and progress.bar.description == "Loading"
