@@ -145,8 +145,12 @@ class FleetControl:
         cells = "".join(
             f"<tr><td>{name}{'' if name in up else ' (down)'}</td><td>{count:,}</td>"
             f"<td>{summary.logouts.get(name, 0):,}</td></tr>" for name, count in summary.requests.items())
+        carried = sum(1 for r in self.fleet.records if r.session != "none")
+        share = f" ({summary.total_logouts / carried:.0%})" if carried else ""
         return (f"<table><tr><th>server</th><th>requests</th><th>logouts</th></tr>{cells}"
-                f"<tr><td><b>total</b></td><td>{summary.total:,}</td><td>{summary.total_logouts:,}</td></tr></table>")
+                f"<tr><td><b>total</b></td><td>{summary.total:,}</td><td>{summary.total_logouts:,}</td></tr></table>"
+                f"<p>{summary.total_logouts:,} of {carried:,} requests that carried a session "
+                f"were logged out{share}</p>")
 
     def _show(self, message: str, plot: bool = True) -> None:
         self.status.value = message

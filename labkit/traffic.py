@@ -16,7 +16,7 @@ class Traffic:
 
     With `skew=0` every user is equally busy. With `skew=s > 0` user k (counting from 1) is
     picked with weight 1 / k**s, a Zipf-like law: at s=1.2 with 200 users the busiest user sends
-    about a quarter of all requests, as a few heavy clients (or a shared office NAT) do in practice.
+    about a quarter of all requests, as a busy API client or a crawler can in practice.
     """
 
     def __init__(self, users: int = 100, *, skew: float = 0.0, seed: int = 0) -> None:

@@ -20,6 +20,20 @@ def test_run_updates_progress_counts_and_status() -> None:
     assert control.status.value == "Ran 300 requests."
 
 
+@pytest.mark.parametrize(("servers", "low", "high"), [(1, 0.0, 0.0), (2, 0.45, 0.55), (3, 0.6, 0.72)])
+def test_counts_show_the_share_of_sessions_logged_out(servers: int, low: float, high: float) -> None:
+    # What notebook 01 asks the learner to predict: round-robin over n servers loses (n-1)/n of them.
+    control = FleetControl(servers=servers, policy="round_robin", users=100, skew=0.0, seed=0)
+    assert "0 of 0 requests that carried a session were logged out</p>" in control.counts.value
+    control.run(1000)
+    records = control.fleet.records
+    carried = sum(r.session != "none" for r in records)
+    lost = sum(r.logged_out for r in records)
+    assert carried > 300 and low <= lost / carried <= high
+    assert f"{lost:,} of {carried:,} requests that carried a session were logged out ({lost / carried:.0%})" in (
+        control.counts.value)
+
+
 def test_stop_and_restart_buttons_act_on_the_chosen_server() -> None:
     control = FleetControl(servers=3, policy="sticky", users=30, seed=1)
     control.target.value = "app-2"
