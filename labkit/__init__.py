@@ -13,7 +13,7 @@ from .memory_store import MemorySessionStore
 from .notebook import open_lab
 from .records import FleetSummary, Record, load_imbalance, logouts, requests_per_server
 from .redis_store import CorruptSession, InvalidSessionId, RedisSessionStore
-from .timing import Latency, format_duration, measure
+from .timing import Latency, format_duration, measure, measure_side_by_side
 from .traffic import Traffic
 
 __all__ = [
@@ -46,6 +46,7 @@ __all__ = [
     "load_imbalance",
     "logouts",
     "measure",
+    "measure_side_by_side",
     "open_lab",
     "redact",
     "requests_per_server",

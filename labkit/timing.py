@@ -34,6 +34,23 @@ def measure(call: Callable[[], object], repeat: int = 1000, warmup: int = 50) ->
     return summarise(samples)
 
 
+def measure_side_by_side(first: Callable[[], object], second: Callable[[], object], repeat: int = 1000,
+                         rounds: int = 10) -> tuple[Latency, Latency]:
+    """Time two calls in alternating rounds, so a change in machine load hits both alike."""
+    for _ in range(50):
+        first(), second()
+    clock = time.perf_counter
+    samples: tuple[list[float], list[float]] = ([], [])
+    per_round = max(1, repeat // rounds)
+    for _ in range(rounds):
+        for call, into in ((first, samples[0]), (second, samples[1])):
+            for _ in range(per_round):
+                started = clock()
+                call()
+                into.append(clock() - started)
+    return summarise(samples[0]), summarise(samples[1])
+
+
 def summarise(samples: list[float]) -> Latency:
     """Latency percentiles of raw durations in seconds."""
     ordered = sorted(samples)

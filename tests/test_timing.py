@@ -1,4 +1,4 @@
-from labkit.timing import format_duration, measure, summarise
+from labkit.timing import format_duration, measure, measure_side_by_side, summarise
 
 
 def test_percentiles_pick_from_the_sorted_samples() -> None:
@@ -16,3 +16,12 @@ def test_measure_counts_only_timed_calls() -> None:
     calls = []
     latency = measure(lambda: calls.append(1), repeat=20, warmup=5)
     assert latency.samples == 20 and len(calls) == 25 and latency.p99 >= latency.p50 >= 0
+
+
+def test_side_by_side_alternates_rounds_and_counts_each_side() -> None:
+    order = []
+    first, second = measure_side_by_side(lambda: order.append("a"), lambda: order.append("b"),
+                                         repeat=20, rounds=4)
+    assert (first.samples, second.samples) == (20, 20)
+    timed = order[100:]  # after 50 warm-up calls of each
+    assert timed == (["a"] * 5 + ["b"] * 5) * 4
