@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -27,6 +28,13 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 VIEWPORT = {"width": 1280, "height": 900}
 MAX_SCREENSHOT_HEIGHT = 14000  # Chromium cannot paint a much taller page in one piece
 WIDGET_FALLBACKS = ("Loading widget", "Error displaying widget", "children=(")  # text shown instead of a view
+# Roles a learner operates: each needs an accessible name, or a screen reader announces only "spin button".
+CONTROL_ROLES = frozenset({"button", "checkbox", "combobox", "listbox", "radio", "searchbox", "slider",
+                           "spinbutton", "switch", "textbox"})
+# One node of Playwright's ARIA snapshot: `- spinbutton "App servers": "3"`, unnamed `- slider: "3"`.
+# Names that are no name: a widget with an empty description gets a tooltip of "null" from ipywidgets.
+NON_NAMES = frozenset({"", "null", "undefined"})
+_ARIA_NODE = re.compile(r'\s*- (?P<role>[a-z]+)(?: "(?P<name>(?:[^"\\]|\\.)*)")?')
 # No news or update checks: the lab would try to reach jupyter.org and show a toast over the notebook.
 # Every cell attached to the page (no windowing), so each one can be read and photographed.
 LAB_SETTINGS = {"@jupyterlab/apputils-extension/notification.jupyterlab-settings":
@@ -222,6 +230,20 @@ class NotebookTab:
             if self.poll(lambda: [] if views.all_inner_texts() != before else ["unchanged"], timeout=3) == []:
                 return pressed, True
         return pressed, False
+
+    def controls(self, cell_index: int) -> tuple[list[tuple[str, str]], int]:
+        """The cell's widget controls as (role, accessible name), read from Chromium's accessibility
+        tree, and how many form elements (input, select, textarea) they hold, to show none was missed."""
+        views = self.panel.locator(".jp-Notebook .jp-Cell").nth(cell_index).locator(
+            ".jp-OutputArea-output:has(.jupyter-widgets)")
+        found, form_elements = [], 0
+        for i in range(views.count()):
+            for line in views.nth(i).aria_snapshot().splitlines():
+                node = _ARIA_NODE.match(line)
+                if node and node["role"] in CONTROL_ROLES:
+                    found.append((node["role"], (node["name"] or "").strip()))
+            form_elements += views.nth(i).locator("input:not([type=hidden]), select, textarea").count()
+        return found, form_elements
 
     def run_below(self, code: str, timeout: float = 30) -> CellView:
         """Add a code cell after the last one with the keyboard, run it, and return what it shows."""

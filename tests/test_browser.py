@@ -4,6 +4,8 @@ For every notebooks/NN_*.ipynb, on a temporary copy (the committed files are nev
 - opened, before anything runs, the widget views stored in the file come back as widgets;
 - run from the Run menu, in a kernel of this project's environment, no cell shows an error, every
   cell that stores a widget shows a live widget (not its text fallback) and every stored plot draws;
+- every control of a widget (box, slider, list, button...) has an accessible name in Chromium's
+  accessibility tree, so a screen reader says what it sets;
 - a widget with buttons answers the keyboard (Enter on a focused button changes what it shows).
 A control checks that an unsigned copy shows the text fallback, so the saved-state check can fail.
 A full-page screenshot of each, and one of each widget cell, is saved under artifacts/screenshots/
@@ -20,7 +22,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from browser_lab import CHROMIUM_ARGS, ROOT, Lab, NotebookTab, chromium_path
+from browser_lab import CHROMIUM_ARGS, NON_NAMES, ROOT, Lab, NotebookTab, chromium_path
 from conftest import LEGS
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -131,12 +133,21 @@ def test_notebook_in_the_browser(lab: Lab, browser, notebook: Path) -> None:
                 problems.append(f"cell {cell.index} {cell.prompt} shows an error: {cell.stderr[0][-400:]}")
             if want["plot"] and not cell.images:
                 problems.append(f"cell {cell.index} {cell.prompt} stores a plot but drew no image")
-        # 3. Each widget with buttons answers the keyboard: Enter on a button changes what it shows.
+        # 3. Every control is named in the accessibility tree (and the tree shows every form element).
+        for index in [i for i, want in enumerate(expected) if want["widget"]]:
+            controls, form_elements = tab.controls(index)
+            unnamed = [f"{role} {name!r}" for role, name in controls if name in NON_NAMES]
+            if unnamed:
+                problems.append(f"cell {index}: controls with no accessible name: {unnamed}")
+            if sum(role != "button" for role, _ in controls) < form_elements:
+                problems.append(f"cell {index}: {form_elements} form elements, but the accessibility tree "
+                                f"shows only these controls: {controls}")
+        # 4. Each widget with buttons answers the keyboard: Enter on a button changes what it shows.
         for index in [i for i, want in enumerate(expected) if want["widget"]]:
             pressed, changed = tab.press_with_keyboard(index)
             if pressed and not changed:
                 problems.append(f"cell {index}: Enter on the buttons {pressed} changed nothing the widget shows")
-        # 4. A cell typed at the end with the keyboard asks the kernel where it runs.
+        # 5. A cell typed at the end with the keyboard asks the kernel where it runs.
         probe_cell = tab.run_below(PROBE)
     finally:
         tab.close()
