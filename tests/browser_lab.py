@@ -13,13 +13,14 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
+
+from labkit.local_server import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 # How this machine's Chromium is known to run headless without reaching out to the network.
@@ -45,12 +46,6 @@ LAB_SETTINGS = {"@jupyterlab/apputils-extension/notification.jupyterlab-settings
 def chromium_path() -> str | None:
     """Debian's Chromium, or None where it is not installed."""
     return shutil.which("chromium")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Lab:
