@@ -8,6 +8,7 @@ import uuid
 import warnings
 
 import pytest
+import redis
 
 import labkit
 from labkit.checks.sessions import check_add_to_cart, check_create_session, check_login
@@ -26,6 +27,15 @@ def uuid_create(space, user_id):
     space.client.set(space.key("session", session_id), json.dumps({"user_id": user_id, "logged_in": True}),
                      ex=LESSON_TTL)
     return session_id
+
+
+def hex_create(n_bytes):
+    def create(space, user_id):
+        session_id = secrets.token_hex(n_bytes)
+        space.client.set(space.key("session", session_id), json.dumps({"user_id": user_id, "logged_in": True}),
+                         ex=LESSON_TTL)
+        return session_id
+    return create
 
 
 def setex_create(space, user_id):
@@ -47,6 +57,8 @@ def stub(*args):
 @pytest.mark.parametrize("answer, passed, phrase", [
     (good_create, True, "43 URL-safe characters (up to 256 random bits)"),
     (uuid_create, False, "about 122 random bits"),
+    (hex_create(12), False, "about 96 random bits; ask secrets for at least 128"),
+    (hex_create(16), True, "32 hex digits (up to 128 random bits)"),
     (setex_create, False, "setex"),
     (no_ttl_create, False, "no TTL"),
     (stub, False, "stub"),
@@ -69,17 +81,80 @@ def atomic_add(store, session_id, item):
     store.update(session_id, lambda data: data["cart"].append(item))
 
 
+def watch_multi_add(store, session_id, item):
+    """The notebook's WATCH/MULTI loop, on the raw client."""
+    key = store.key(session_id)
+    with store.client.pipeline(transaction=True) as pipe:
+        while True:
+            try:
+                pipe.watch(key)
+                data = json.loads(pipe.get(key))
+                data["cart"].append(item)
+                pipe.multi()
+                pipe.set(key, json.dumps(data), keepttl=True)
+                pipe.execute()
+                return
+            except redis.WatchError:
+                continue
+
+
+def raw_naive_add(store, session_id, item):
+    key = store.key(session_id)
+    data = json.loads(store.client.get(key))
+    data["cart"].append(item)
+    store.client.set(key, json.dumps(data), keepttl=True)
+
+
+def queued_read_add(store, session_id, item):
+    """Reads in one pipeline, writes in another: still a read-modify-write with a gap."""
+    key = store.key(session_id)
+    pipe = store.client.pipeline(transaction=False)
+    [raw] = pipe.get(key).execute()
+    data = json.loads(raw)
+    data["cart"].append(item)
+    store.client.set(key, json.dumps(data), keepttl=True)
+
+
+def script_add(store, session_id, item):
+    """A Lua script reads and writes in one atomic step."""
+    store.client.eval(APPEND_SCRIPT, 1, store.key(session_id), item)
+
+
+APPEND_SCRIPT = """
+local data = cjson.decode(redis.call('GET', KEYS[1]))
+table.insert(data['cart'], ARGV[1])
+return redis.call('SET', KEYS[1], cjson.encode(data), 'KEEPTTL')
+"""
+
+
+def blind_add(store, session_id, item):
+    store.save(session_id, {"user_id": "ada", "cart": ["book", item]})
+
+
+def ttl_dropping_add(store, session_id, item):
+    store.update(session_id, lambda data: data["cart"].append(item))
+    store.client.persist(store.key(session_id))
+
+
 def forgetful_add(store, session_id, item):
     store.update(session_id, lambda data: None)
 
 
 @pytest.mark.parametrize("answer, passed, phrase", [
     (atomic_add, True, "survived"),
+    (watch_multi_add, True, "survived"),
+    (script_add, True, "survived"),
     (naive_add, False, "lost update"),
+    (raw_naive_add, False, "lost update"),
+    (queued_read_add, False, "lost update"),
+    (blind_add, False, "never read the session"),
+    (ttl_dropping_add, False, "lost its expiry"),
     (forgetful_add, False, "'pen' never arrived"),
     (stub, False, "stub"),
 ])
 def test_add_to_cart_check(space: labkit.Keyspace, answer, passed: bool, phrase: str) -> None:
+    if answer is script_add and labkit.is_fake(space.client):
+        pytest.skip("the lab's fakeredis runs no Lua (it would need lupa)")
     result = check_add_to_cart(answer, space)
     assert result.passed is passed and phrase in result.message, result.message
 
