@@ -67,10 +67,5 @@ class Browser:
         """True when the browser holds a cookie called `name`."""
         return name in self.cookies
 
-    def clear_cookies(self) -> None:
-        """Forget every cookie, as a private window would."""
-        self.cookies.clear()
-        self._header.clear()
-
     def __repr__(self) -> str:
         return f"Browser({self.user!r} at {self.address}, cookies: {sorted(self.cookies) or 'none'})"
