@@ -4,26 +4,33 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 
 .PHONY: lab test clean
 
+# `lab` installs what a learner needs; `test` adds the [test] extra (pytest, nbval, Playwright, ruff, mypy).
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e .
 	touch $(STAMP)
 
-# Stored widget views render only in trusted notebooks, so `lab` signs the lab's own notebooks first.
+$(TEST_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(TEST_STAMP)
+
+# `labkit lab` trusts the lab's notebooks (stored widgets render only in trusted ones), then starts JupyterLab.
 # NOTEBOOK_DIR and LAB_ARGS let the browser test serve a copy: make lab NOTEBOOK_DIR=/tmp/x LAB_ARGS=--no-browser
 NOTEBOOK_DIR ?= notebooks
 LAB_ARGS ?=
-NOTEBOOK_FILES = $(wildcard $(NOTEBOOK_DIR)/*.ipynb)
 
 lab: $(STAMP)
-	$(if $(NOTEBOOK_FILES),$(BIN)/jupyter trust $(NOTEBOOK_FILES))
-	$(BIN)/jupyter lab --notebook-dir=$(NOTEBOOK_DIR) $(LAB_ARGS)
+	$(BIN)/labkit lab --dir $(NOTEBOOK_DIR) $(LAB_ARGS)
 
-test: $(STAMP)
+# Lint and types first (seconds), then the suite.
+test: $(TEST_STAMP)
+	$(BIN)/ruff check labkit tests benchmarks scripts
+	$(BIN)/mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:

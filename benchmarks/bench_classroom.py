@@ -1,11 +1,11 @@
 """Class set-up time: the instructor's commands for a class of N on one local redis-server.
 
 Starts a throwaway redis-server with an admin user (the default user off, as on a class server),
-then times each command as an instructor types it (`python -m labkit.classroom ...`, so Python's
+then times each command as an instructor types it (`labkit class ...`, so Python's
 start-up is included), plus one learner's first notebook cell and one check with only the
 handout's REDIS_URL. Each step is run --rounds times on a fresh class; medians are reported.
 
-Usage: .venv/bin/python benchmarks/bench_classroom.py [--learners 30] [--rounds 3]
+Usage: .venv/bin/python -m benchmarks.bench_classroom [--learners 30] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -22,12 +22,12 @@ import time
 from pathlib import Path
 
 import labkit
-from labkit.local_server import LocalRedis
+from tests.support.servers import LocalRedis
 
 ADMIN = ("--user", "admin", "on", ">admin-pass", "~*", "&*", "+@all", "--user", "default", "off")
 LEARNER_RUN = """
 import labkit
-from labkit.checks import exercise
+from labkit.exercises.checking import exercise
 lab = labkit.open_lab("01")
 lab.client.set(lab.key("hello"), "world")
 exercise("01.1", "bench")(lambda: "ok")()
@@ -44,7 +44,7 @@ def timed(command: list[str], env: dict[str, str]) -> float:
 def one_round(server: LocalRedis, learners: int, folder: Path) -> dict[str, float]:
     env = {**os.environ, "REDIS_URL": f"redis://admin:admin-pass@127.0.0.1:{server.port}/0"}
     env.pop("LABKIT_LEARNER", None)
-    tool = [sys.executable, "-m", "labkit.classroom"]
+    tool = [sys.executable, "-m", "labkit.cli", "class"]
     handout = folder / "class.csv"
     handout.unlink(missing_ok=True)
     times = {f"create --count {learners} --handout class.csv": timed([*tool, "create", "--count", str(learners),

@@ -8,7 +8,7 @@ fleet adds the simulated browsers, the load balancer and a record per request.
 Rates use this process's CPU time (time.process_time), so other work on the shared cores does not
 count against either side; rounds are interleaved and medians are reported.
 
-Usage: .venv/bin/python benchmarks/bench_fleet.py [--requests 5000] [--rounds 5]
+Usage: .venv/bin/python -m benchmarks.bench_fleet [--requests 5000] [--rounds 5]
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ import statistics
 import time
 from importlib.metadata import version
 
-from labkit.fleet import Fleet
-from labkit.memory_store import MemorySessionStore
-from labkit.traffic import Traffic
-from labkit.webapp import SESSION_COOKIE, create_app
+from labkit.fleet.fleet import Fleet
+from labkit.fleet.traffic import Traffic
+from labkit.fleet.webapp import SESSION_COOKIE, create_app
+from labkit.sessions.memory import MemorySessionStore
 
 BASE_URL = "https://lab.example"
 TARGET = 0.70

@@ -9,7 +9,7 @@ top-10 and rank latency on the sorted set beside the naive boards (Python list s
 ORDER BY), and the ratio naive / sorted set at each size. The same table on the embedded
 fakeredis follows, at the sizes it carries in reasonable time (labelled).
 
-Usage: .venv/bin/python benchmarks/bench_leaderboard.py [--sizes 1000,10000,100000,1000000]
+Usage: .venv/bin/python -m benchmarks.bench_leaderboard [--sizes 1000,10000,100000,1000000]
        [--fake-sizes 1000,10000,100000] [--batch 10000]
 """
 
@@ -25,11 +25,11 @@ from importlib.metadata import version
 from importlib.util import find_spec
 
 import labkit
-from labkit.game import bulk_scores
-from labkit.leaderboard import Leaderboard
-from labkit.leaderboard_scale import compare_at_sizes
-from labkit.local_server import LocalRedis, redis_server_path
+from labkit.leaderboards.board import Leaderboard
+from labkit.leaderboards.game import bulk_scores
+from labkit.leaderboards.scale import compare_at_sizes
 from labkit.timing import format_duration, measure
+from tests.support.servers import LocalRedis, redis_server_path
 
 LOAD_TARGET = 250_000  # players/s
 P99_TARGET = 0.5e-3    # seconds

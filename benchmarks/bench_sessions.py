@@ -5,7 +5,7 @@ validation and the JSON-object check. Rounds alternate between the two so drift 
 equally; the table shows the medians over rounds of each round's p50 and p99. Runs on the
 embedded fakeredis, and on a throwaway local redis-server (loopback TCP) when one is on PATH.
 
-Usage: .venv/bin/python benchmarks/bench_sessions.py [--calls 3000] [--rounds 7]
+Usage: .venv/bin/python -m benchmarks.bench_sessions [--calls 3000] [--rounds 7]
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ import statistics
 from importlib.metadata import version
 
 import labkit
-from labkit.local_server import LocalRedis, redis_server_path
-from labkit.redis_store import RedisSessionStore
+from labkit.sessions.redis_store import RedisSessionStore
 from labkit.timing import Latency, format_duration, measure
+from tests.support.servers import LocalRedis, redis_server_path
 
 TARGET = 1.15
 

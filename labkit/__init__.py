@@ -1,54 +1,100 @@
-"""labkit: the helper package of the Sessions & Leaderboards Lab notebooks."""
+"""labkit: the helper package of the Sessions & Leaderboards Lab notebooks.
 
-from .balancer import POLICIES, LoadBalancer
-from .browser import Browser, Cookie
-from .connection import LabConnectionError, backend_banner, connect, is_cluster, is_fake, redact, server_version
-from .fleet import AppServer, Fleet
-from .game import SimulatedGame
-from .keyspace import Keyspace, lab_prefix
-from .leaderboard import Leaderboard
-from .leaderboard_ties import EarliestFirst
-from .leaderboard_windows import WindowedBoards
-from .memory_store import MemorySessionStore
-from .notebook import open_lab
-from .records import FleetSummary, Record, load_imbalance, logouts, requests_per_server
-from .redis_store import CorruptSession, InvalidSessionId, RedisSessionStore
-from .timing import Latency, format_duration, measure, measure_side_by_side
-from .traffic import Traffic
+`__all__` is the contract with the notebooks: they import these names (and their checks from
+`labkit.exercises`) and nothing else, so the modules behind them can move freely.
+"""
+
+from labkit.backend.connection import backend_banner, connect, is_cluster, is_fake, redact, server_version
+from labkit.backend.keyspace import Keyspace, lab_prefix
+from labkit.backend.lab import open_lab
+from labkit.errors import (
+                           BadArgument,
+                           CorruptSession,
+                           InvalidSessionId,
+                           LabConnectionError,
+                           LabError,
+                           NoSuchServer,
+                           NoSuchSession,
+                           SessionContended,
+)
+from labkit.fleet.balancer import POLICIES, LoadBalancer, Policy
+from labkit.fleet.browser import Browser, Cookie
+from labkit.fleet.fleet import AppServer, Fleet
+from labkit.fleet.plots import plot_fleet
+from labkit.fleet.records import FleetSummary, Record, load_imbalance, logged_out_users, logouts, requests_per_server
+from labkit.fleet.traffic import Traffic
+from labkit.fleet.webapp import SessionState
+from labkit.fleet.widget import FleetControl
+from labkit.leaderboards.board import Entry, Leaderboard, Ranking
+from labkit.leaderboards.game import SimulatedGame, bulk_scores
+from labkit.leaderboards.scale import TABLE_HEAD, compare_at_sizes, growth, plot_scale
+from labkit.leaderboards.ties import EarliestFirst
+from labkit.leaderboards.widget import LeaderboardView, LoadProgress
+from labkit.leaderboards.windows import WindowedBoards
+from labkit.sessions.memory import MemorySessionStore
+from labkit.sessions.races import race, walkthrough
+from labkit.sessions.redis_store import LESSON_TTL, RedisSessionStore
+from labkit.sessions.store import SESSION_ID_BYTES, SessionStore, new_session_id
+from labkit.timing import Latency, format_duration, measure, measure_side_by_side
 
 __all__ = [
+    "LESSON_TTL",
+    "POLICIES",
+    "SESSION_ID_BYTES",
+    "TABLE_HEAD",
     "AppServer",
+    "BadArgument",
     "Browser",
     "Cookie",
     "CorruptSession",
     "EarliestFirst",
+    "Entry",
     "Fleet",
+    "FleetControl",
     "FleetSummary",
     "InvalidSessionId",
     "Keyspace",
     "LabConnectionError",
+    "LabError",
     "Latency",
     "Leaderboard",
+    "LeaderboardView",
     "LoadBalancer",
+    "LoadProgress",
     "MemorySessionStore",
-    "POLICIES",
+    "NoSuchServer",
+    "NoSuchSession",
+    "Policy",
+    "Ranking",
     "Record",
     "RedisSessionStore",
+    "SessionContended",
+    "SessionState",
+    "SessionStore",
     "SimulatedGame",
     "Traffic",
     "WindowedBoards",
     "backend_banner",
+    "bulk_scores",
+    "compare_at_sizes",
     "connect",
     "format_duration",
+    "growth",
     "is_cluster",
     "is_fake",
     "lab_prefix",
     "load_imbalance",
+    "logged_out_users",
     "logouts",
     "measure",
     "measure_side_by_side",
+    "new_session_id",
     "open_lab",
+    "plot_fleet",
+    "plot_scale",
+    "race",
     "redact",
     "requests_per_server",
     "server_version",
+    "walkthrough",
 ]

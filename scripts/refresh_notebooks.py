@@ -15,7 +15,8 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from labkit.learner_copies import sync
+from labkit.config import LEARNER_DIR, NOTEBOOK_DIR, NOTEBOOK_GLOB
+from labkit.exercises.learner_copies import sync
 
 ROOT = Path(__file__).resolve().parent.parent
 KEEP_CELL_METADATA = {"tags", "jupyter"}  # tags carry nbval markers; jupyter.source_hidden folds solutions
@@ -43,10 +44,10 @@ def refresh(path: Path) -> float:
 
 
 def main(paths: list[str]) -> None:
-    targets = [Path(p) for p in paths] or sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    targets = [Path(p) for p in paths] or sorted((ROOT / NOTEBOOK_DIR).glob(NOTEBOOK_GLOB))
     for path in targets:
         print(f"{path.name}: executed in {refresh(path):.1f} s")
-    for change in sync(ROOT / "notebooks", ROOT / "learner"):
+    for change in sync(ROOT / NOTEBOOK_DIR, ROOT / LEARNER_DIR):
         print(f"learner copy: {change}")
 
 

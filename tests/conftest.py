@@ -5,10 +5,9 @@ from __future__ import annotations
 import pytest
 
 import labkit
-from labkit.local_server import LocalCluster, LocalRedis, TlsFiles, make_tls_files, openssl_path, redis_server_path
-
-# Which backends ("legs") this run covered, printed at the end so a skipped leg is visible.
-LEGS: dict[str, str] = {}
+from labkit.config import ENV_URL
+from tests.support import LEGS
+from tests.support.servers import LocalCluster, LocalRedis, TlsFiles, make_tls_files, openssl_path, redis_server_path
 
 
 @pytest.fixture(scope="session")
@@ -72,7 +71,7 @@ def backend_url(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def space(backend_url: str, monkeypatch: pytest.MonkeyPatch) -> labkit.Keyspace:
     """A keyspace of the test's own on each backend, cleared before and after."""
-    monkeypatch.setenv(labkit.connection.ENV_URL, backend_url)
+    monkeypatch.setenv(ENV_URL, backend_url)
     keyspace = labkit.Keyspace(labkit.connect(), f"{labkit.lab_prefix()}test:")
     keyspace.clear()
     yield keyspace

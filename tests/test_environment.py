@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 from importlib.metadata import metadata, requires
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support import ROOT
+
 # Where conda-forge names a package differently from PyPI.
 CONDA_TO_PYPI = {"playwright-python": "playwright", "redis-py": "redis"}
 

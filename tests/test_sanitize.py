@@ -6,7 +6,7 @@ import configparser
 import re
 from pathlib import Path
 
-from labkit.session_store import new_session_id
+from labkit.sessions.store import new_session_id
 
 SANITIZE = Path(__file__).resolve().parent / "sanitize.cfg"
 

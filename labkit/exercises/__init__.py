@@ -1,0 +1,24 @@
+"""The exercises: each notebook's checks, the progress they record, and the learner copies without solutions.
+
+Notebooks import their checks from here: `from labkit.exercises import check_login, ...`.
+"""
+
+from labkit.exercises.checking import CheckResult, NotYet, exercise
+from labkit.exercises.fleet import check_count_logged_out, check_shared_store_factory, check_users_at_risk
+from labkit.exercises.leaderboards import check_around_me, check_competition_rank, check_page
+from labkit.exercises.sessions import check_add_to_cart, check_create_session, check_login
+
+__all__ = [
+    "CheckResult",
+    "NotYet",
+    "check_add_to_cart",
+    "check_around_me",
+    "check_competition_rank",
+    "check_count_logged_out",
+    "check_create_session",
+    "check_login",
+    "check_page",
+    "check_shared_store_factory",
+    "check_users_at_risk",
+    "exercise",
+]

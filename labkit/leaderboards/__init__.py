@@ -1,0 +1,1 @@
+"""Notebook 03: leaderboards on sorted sets, their tie rules, time windows, scale and views."""

@@ -1,0 +1,1 @@
+"""Notebook 02: session stores (in one server's memory, in Redis) and the races an update can lose."""

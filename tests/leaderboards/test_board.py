@@ -1,0 +1,217 @@
+"""The leaderboard against a plain-Python reference model, on both backends; bad input; ties; windows."""
+
+from __future__ import annotations
+
+import math
+import random
+from datetime import date
+
+import pytest
+from redis.cluster import key_slot
+
+from labkit.leaderboards.board import MAX_PLAYER_BYTES, Entry, Leaderboard
+from labkit.leaderboards.game import SimulatedGame, bulk_scores, player_names
+from labkit.leaderboards.ties import EarliestFirst
+from labkit.leaderboards.windows import WindowedBoards
+
+
+class Reference:
+    """What a leaderboard should answer, from a dict and Python's sort."""
+
+    def __init__(self) -> None:
+        self.scores: dict[str, float] = {}
+
+    def ordered(self) -> list[tuple[str, float]]:
+        # Highest first; equal scores by member, reversed (what ZREVRANGE does).
+        return sorted(self.scores.items(), key=lambda kv: (kv[1], kv[0]), reverse=True)
+
+    def entries(self, start: int, stop: int, competition: bool = False) -> list[Entry]:
+        rows = self.ordered()
+        out = []
+        for i, (p, s) in enumerate(rows[start:stop + 1], start):
+            rank = 1 + sum(1 for v in self.scores.values() if v > s) if competition else i + 1
+            out.append(Entry(rank, p, s))
+        return out
+
+    def rank(self, player: str) -> int | None:
+        names = [p for p, _ in self.ordered()]
+        return names.index(player) + 1 if player in names else None
+
+
+NAMES = ["amy", "zoe", "bob", "cat", "dan", "eve", "fox", "gil", "ann", "zed", "Émile", "bo b"]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_matches_the_reference_on_random_operations(space, seed):
+    rng = random.Random(seed)
+    board, model = Leaderboard(space, "random"), Reference()
+    for step in range(150):
+        player = rng.choice(NAMES)
+        op = rng.random()
+        if op < 0.4:
+            score = rng.choice([10, 20, 20, 30, 45.5, -5])
+            best = board.submit(player, score)
+            model.scores[player] = max(model.scores.get(player, score), score)
+            assert best == model.scores[player]
+        elif op < 0.85:
+            points = rng.choice([1, 5, 10, 0.5])
+            assert board.add_points(player, points) == model.scores.get(player, 0) + points
+            model.scores[player] = model.scores.get(player, 0) + points
+        else:
+            assert board.remove(player) == (player in model.scores)
+            model.scores.pop(player, None)
+        if step % 5:
+            continue
+        ranking = rng.choice(["ordinal", "competition"])
+        competition = ranking == "competition"
+        assert board.count() == len(model.scores)
+        n = rng.randint(1, 12)
+        assert board.top(n, ranking) == model.entries(0, n - 1, competition)
+        size = rng.randint(1, 5)
+        assert board.pages(size) == math.ceil(len(model.scores) / size)
+        for number in range(1, board.pages(size) + 2):
+            start = (number - 1) * size
+            assert board.page(number, size, ranking) == model.entries(start, start + size - 1, competition)
+        probe = rng.choice(NAMES + ["nobody"])
+        rank, radius = model.rank(probe), rng.randint(0, 3)
+        assert board.rank(probe) == rank
+        assert board.score(probe) == model.scores.get(probe)
+        expected = [] if rank is None else model.entries(max(0, rank - 1 - radius), rank - 1 + radius, competition)
+        assert board.around(probe, radius, ranking) == expected
+        if rank is not None:
+            assert board.entry(probe, ranking) == next(e for e in model.entries(0, 99, competition) if e.player == probe)
+
+
+def test_equal_scores_follow_redis_order_reverse_alphabetical_on_a_descending_board(space):
+    board = Leaderboard(space, "ties")
+    board.load({"amy": 90, "zoe": 90, "bob": 80, "cat": 80, "dan": 80, "eve": 70})
+    assert [e.player for e in board.top(6)] == ["zoe", "amy", "dan", "cat", "bob", "eve"]
+    assert [e.rank for e in board.top(6, "competition")] == [1, 1, 3, 3, 3, 6]
+    assert board.rank("amy") == 2 and board.rank("amy", "competition") == 1
+    assert [e.rank for e in board.page(2, 3, "competition")] == [3, 3, 6]
+
+
+def test_submit_keeps_the_best_and_earliest_first_breaks_ties(space):
+    board, ties = Leaderboard(space, "best"), EarliestFirst()
+    assert board.submit("amy", ties.encode(500, 1_000)) == ties.encode(500, 1_000)
+    board.submit("zoe", ties.encode(500, 900))     # same points, earlier: ranks above amy
+    board.submit("zoe", ties.encode(500, 5_000))   # the same points again, later: GT keeps the earlier
+    board.submit("bob", ties.encode(499, 1))
+    assert [e.player for e in board.top(3)] == ["zoe", "amy", "bob"]
+    assert ties.decode(board.score("zoe")) == (500, 900)
+    assert ties.decode(ties.encode(ties.max_points, ties.max_time)) == (ties.max_points, ties.max_time)
+
+
+def test_earliest_first_refuses_points_a_double_cannot_hold():
+    ties = EarliestFirst(time_bits=32)
+    assert ties.max_points == 2**21 - 1
+    assert float(2**53 + 1) == float(2**53)  # why: a double stops counting by ones at 2**53
+    with pytest.raises(ValueError, match=r"2\*\*53"):
+        ties.encode(2**21, 0)
+    with pytest.raises(ValueError, match="achieved_at"):
+        ties.encode(1, 2**32)
+    with pytest.raises(ValueError, match="time_bits"):
+        EarliestFirst(time_bits=53)
+
+
+@pytest.mark.parametrize("score, problem", [
+    ("12", "must be a number"), (None, "must be a number"), (True, "must be a number"),
+    (float("nan"), "NaN"), (float("inf"), "infinite"), (float("-inf"), "infinite"),
+])
+def test_bad_scores_raise_a_clear_error_and_change_nothing(space, score, problem):
+    board = Leaderboard(space, "bad")
+    board.add_points("amy", 5)
+    for call in (lambda: board.submit("amy", score), lambda: board.add_points("amy", score),
+                 lambda: board.load({"bob": 1, "amy": score})):
+        with pytest.raises(ValueError, match=problem):
+            call()
+    assert board.top(5) == [Entry(1, "amy", 5.0)]
+
+
+@pytest.mark.parametrize("player, problem", [
+    ("", "empty"), ("   ", "empty"), ("x" * (MAX_PLAYER_BYTES + 1), "over the limit"),
+    ("é" * 33, "66 bytes"), (42, "must be a str"), (None, "must be a str"),
+])
+def test_bad_player_names_raise_a_clear_error(space, player, problem):
+    board = Leaderboard(space, "bad")
+    for call in (lambda: board.submit(player, 1), lambda: board.add_points(player, 1),
+                 lambda: board.rank(player), lambda: board.load([("ok", 1), (player, 2)])):
+        with pytest.raises(ValueError, match=problem):
+            call()
+    assert board.count() == 0
+
+
+def test_bulk_load_names_the_first_bad_item_whatever_the_mix(space):
+    board = Leaderboard(space, "bulk-bad")
+    cases = [({"a": float("inf"), "b": float("-inf")}, "infinite"), ({"a": 1e308, "b": 1e308, "c": float("nan")}, "NaN"),
+             ({"ok": 1, "x" * 17 + "é" * 24: 2}, "over the limit"), ({"ok": 1, "bo": "3"}, "score of 'bo'")]
+    for scores, problem in cases:
+        with pytest.raises(ValueError, match=problem):
+            board.load(scores)
+    assert board.load({"a": 1e308, "b": 1e308, "é" * 32: -1}) == 3 and board.rank("é" * 32) == 3
+
+
+def test_longest_allowed_name_and_unknown_players(space):
+    board = Leaderboard(space, "edge")
+    assert board.rank("ghost") is None and board.score("ghost") is None and board.entry("ghost") is None
+    assert board.around("ghost") == [] and board.remove("ghost") is False and board.top() == []
+    board.submit("x" * MAX_PLAYER_BYTES, 1)
+    assert board.rank("x" * MAX_PLAYER_BYTES) == 1
+    for bad in (lambda: board.top(0), lambda: board.page(0), lambda: board.page(1, 0), lambda: board.around("x", -1),
+                lambda: board.top(3, "dense"), lambda: board.load({}, batch=0)):
+        with pytest.raises(ValueError):
+            bad()
+
+
+def test_profiles_sit_beside_several_boards(space):
+    level1, level2 = Leaderboard(space, "level1"), Leaderboard(space, "level2")
+    level1.load({"amy": 3, "zoe": 7})
+    level2.load({"amy": 9})
+    level1.set_profile("amy", display_name="Amy", country="NZ")
+    assert level2.profile("amy") == {"country": "NZ", "display_name": "Amy"}
+    assert level1.top_with_profiles(2) == [(Entry(1, "zoe", 7.0), {}),
+                                          (Entry(2, "amy", 3.0), {"country": "NZ", "display_name": "Amy"})]
+    assert level2.rank("zoe") is None
+    with pytest.raises(ValueError, match="at least one field"):
+        level1.set_profile("amy")
+
+
+def test_load_reports_progress_per_batch(space):
+    board, seen = Leaderboard(space, "bulk"), []
+    assert board.load(bulk_scores(2_500, seed=4), batch=1_000, progress=seen.append) == 2_500
+    assert seen == [1_000, 2_000, 2_500] and board.count() == 2_500
+    assert bulk_scores(10, seed=4) == bulk_scores(10, seed=4) != bulk_scores(10, seed=5)
+    exact = {"a": 0.1, "b": -2.5, "c": 10**15, "d": 1e-7, "a2": 2**53}
+    board.load(exact)
+    assert {p: board.score(p) for p in exact} == {p: float(v) for p, v in exact.items()}
+
+
+def test_daily_weekly_boards_expire_and_roll_up(space):
+    boards = WindowedBoards(space, "game")
+    game = SimulatedGame(players=10, seed=7)
+    start = date(2026, 11, 23)  # a Monday: ISO week 48
+    game.play_days(boards, start, days=7, rounds_per_day=5)
+    week = boards.weekly(start)
+    assert week.key == space.key("{game}", "weekly", "2026-W48")
+    assert boards.daily(start).key == space.key("{game}", "daily", "2026-11-23")
+    rollup = boards.rollup(boards.last_days(date(2026, 11, 29)), "2026-11-23..29")
+    assert rollup.top(10) == week.top(10) == boards.all_time().top(10)
+    client = space.client
+    assert 0 < client.ttl(boards.daily(start).key) <= boards.daily_ttl.total_seconds()
+    assert 0 < client.ttl(week.key) <= boards.weekly_ttl.total_seconds()
+    assert client.ttl(boards.all_time().key) == -1
+    keys = [boards.all_time().key, week.key, rollup.key, boards.daily(start).key]
+    assert len({key_slot(k.encode()) for k in keys}) == 1
+    with pytest.raises(ValueError, match="hash tag|'\\{'"):
+        WindowedBoards(space, "{bad}")
+    with pytest.raises(ValueError, match="at least one day"):
+        boards.rollup([], "empty")
+
+
+def test_game_is_deterministic_and_names_are_distinct():
+    a, b = SimulatedGame(seed=3), SimulatedGame(seed=3)
+    assert [a.next_round() for _ in range(5)] == [b.next_round() for _ in range(5)]
+    assert [SimulatedGame(seed=4).next_round() for _ in range(3)] != [SimulatedGame(seed=3).next_round() for _ in range(3)]
+    names = player_names(200)
+    assert len(set(names)) == 200 and names[:2] == ["ada", "amy"]
+    assert repr(a) == "SimulatedGame(players=24, rounds_played=5)"
