@@ -51,12 +51,12 @@ class SimulatedGame:
 
     def play(self, board: Leaderboard, rounds: int,
              after_round: Callable[[int], None] | None = None) -> int:
-        """Play `rounds` rounds, adding each result to `board`; return how many results were added."""
+        """Play `rounds` rounds, each round's results added in one batch (`add_many`); return how many."""
         added = 0
         for number in range(1, rounds + 1):
-            for player, points in self.next_round():
-                board.add_points(player, points)
-                added += 1
+            results = self.next_round()
+            board.add_many(results)
+            added += len(results)
             if after_round is not None:
                 after_round(number)
         return added
@@ -66,7 +66,7 @@ class SimulatedGame:
         added = 0
         for offset in range(days):
             for _ in range(rounds_per_day):
-                for player, points in self.next_round():
-                    boards.add_points(player, points, start + timedelta(days=offset))
-                    added += 1
+                results = self.next_round()
+                boards.add_many(results, start + timedelta(days=offset))
+                added += len(results)
         return added
