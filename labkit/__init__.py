@@ -25,8 +25,10 @@ from labkit.fleet.records import FleetSummary, Record, load_imbalance, logged_ou
 from labkit.fleet.traffic import Traffic
 from labkit.fleet.webapp import SessionState
 from labkit.fleet.widget import FleetControl
-from labkit.leaderboards.board import Entry, Leaderboard, Ranking
+from labkit.leaderboards.board import Entry, Leaderboard
+from labkit.leaderboards.combine import intersect_boards, merge_boards
 from labkit.leaderboards.game import SimulatedGame, bulk_scores
+from labkit.leaderboards.ranking import Aggregate, Order, Ranking
 from labkit.leaderboards.scale import TABLE_HEAD, compare_at_sizes, growth, plot_scale
 from labkit.leaderboards.ties import EarliestFirst
 from labkit.leaderboards.widget import LeaderboardView, LoadProgress
@@ -42,6 +44,7 @@ __all__ = [
     "POLICIES",
     "SESSION_ID_BYTES",
     "TABLE_HEAD",
+    "Aggregate",
     "AppServer",
     "BadArgument",
     "Browser",
@@ -64,6 +67,7 @@ __all__ = [
     "MemorySessionStore",
     "NoSuchServer",
     "NoSuchSession",
+    "Order",
     "Policy",
     "Ranking",
     "Record",
@@ -80,6 +84,7 @@ __all__ = [
     "connect",
     "format_duration",
     "growth",
+    "intersect_boards",
     "is_cluster",
     "is_fake",
     "lab_prefix",
@@ -88,6 +93,7 @@ __all__ = [
     "logouts",
     "measure",
     "measure_side_by_side",
+    "merge_boards",
     "new_session_id",
     "open_lab",
     "plot_fleet",
