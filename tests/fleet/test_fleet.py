@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 
 import pytest
 
-from labkit import POLICIES, Browser, Fleet, LoadBalancer, MemorySessionStore, Traffic
+from labkit import (
+    POLICIES,
+    Browser,
+    CorruptSession,
+    Fleet,
+    InvalidSessionId,
+    LoadBalancer,
+    MemorySessionStore,
+    NoSuchServer,
+    NoSuchSession,
+    SessionState,
+    Traffic,
+)
 from labkit.fleet.records import NO_SERVER, load_imbalance, logged_out_users, logouts, requests_per_server
 
 
@@ -25,7 +38,7 @@ def test_memory_store_round_trip_and_copies() -> None:
 
 
 def test_memory_store_refuses_to_save_a_session_it_never_created() -> None:
-    with pytest.raises(KeyError, match="create it first"):
+    with pytest.raises(NoSuchSession, match="create it first"):
         MemorySessionStore().save("nope", {})
 
 
@@ -95,12 +108,27 @@ def test_adding_nothing_to_the_cart_is_a_clear_400() -> None:
 def test_a_store_rejecting_a_malformed_id_reads_as_an_unknown_session() -> None:
     class Picky(MemorySessionStore):
         def get(self, session_id: str):
-            raise ValueError("malformed session id")
+            raise InvalidSessionId("malformed session id")
 
     fleet = Fleet(servers=1, store_factory=lambda name: Picky())
     fleet.login("alice")
     record = fleet.get("alice", "/profile")
     assert (record.status, record.logged_out) == (401, True)
+
+
+def test_a_corrupt_session_is_logged_and_answered_500_not_hidden_as_a_logout(caplog: pytest.LogCaptureFixture) -> None:
+    class Broken(MemorySessionStore):
+        def get(self, session_id: str):
+            raise CorruptSession("session:x holds a hash, not a session")
+
+    fleet = Fleet(servers=1, store_factory=lambda name: Broken())
+    fleet.login("alice")
+    with caplog.at_level(logging.WARNING, logger="labkit.app"):
+        record = fleet.get("alice", "/profile")
+    assert (record.status, record.session, record.logged_out) == (500, SessionState.CORRUPT, False)
+    assert "could not be read" in record.body
+    assert "app-1: unreadable session data" in caplog.text and "holds a hash" in caplog.text
+    assert fleet.browser("alice").session_cookie is None, "the unreadable cookie is cleared"
 
 
 # -- the balancer's policies ------------------------------------------------------------------------
@@ -160,7 +188,7 @@ def test_pinning_needs_a_sticky_policy() -> None:
 def test_unknown_policy_and_server_are_clear_errors() -> None:
     with pytest.raises(ValueError, match="choose one of round_robin, random, sticky, sticky_hash"):
         Fleet(policy="fastest")
-    with pytest.raises(KeyError, match="this fleet has app-1, app-2"):
+    with pytest.raises(NoSuchServer, match="this fleet has app-1, app-2"):
         Fleet(servers=2).stop("app-9")
     with pytest.raises(ValueError, match="at least one server"):
         Fleet(servers=0)
