@@ -1,7 +1,9 @@
 """One app server: a real Flask app with log in, a profile and a cart that need the session, log out.
 
 Every response names the server that produced it (header `X-Served-By`) and says whether the
-session cookie it received was recognised (header `X-Session`, one of `SessionState`).
+session cookie it received was recognised (header `X-Session`, one of `SessionState`). A request
+that fails inside the app (say, a session store that raises) is answered 500 and logged, with its
+traceback, on the `labkit.app` logger, which exercise checks collect instead of printing.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from enum import Enum
 from typing import Any
 
 from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException
 
 from labkit.errors import CorruptSession, InvalidSessionId
 from labkit.sessions.store import SessionStore
@@ -69,6 +72,14 @@ def create_app(name: str, store: SessionStore, *, secure_cookie: bool = True) ->
         if state is SessionState.CORRUPT:
             return reply("your session could not be read (the server logged it); please log in again", 500, state)
         return reply("please log in", 401, state)
+
+    @app.errorhandler(Exception)
+    def failed(error: Exception) -> Response | HTTPException:
+        if isinstance(error, HTTPException):  # 404, 405, ...: Flask's own answer
+            return error
+        log.error("%s: %s %s failed: %s: %s", name, request.method, request.path, type(error).__name__, error,
+                  exc_info=error)
+        return reply(f"the server failed: {type(error).__name__}", 500, SessionState.NONE)
 
     @app.post("/login")
     def login() -> Response:
