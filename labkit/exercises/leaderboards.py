@@ -1,11 +1,18 @@
-"""Checks for notebook 03's exercises: ties (competition ranks), pages, the around-me window.
+"""Checks for notebook 03's exercises: competition ranks on a lowest-first board, pages, the window around a player.
 
-Each check builds its own small board under the notebook's keyspace, calls the learner's
-function with `(client, key, ...)`, compares with the right answer and deletes the board.
+Each check builds its own small board under the notebook's keyspace, calls the learner's function
+with `(client, key, ...)`, and judges what it returned (never how it is written). A wrong answer
+is matched against the mistakes learners really make (the highest-first formula on a lowest-first
+board, positions instead of shared ranks, 0-based ranks, off by one, an unclipped window ...), so
+the hint names what THIS answer did; anything else gets the first case that differs. The
+learner's exceptions and odd return types are reported as theirs, with their line.
 """
 
 from __future__ import annotations
 
+import os
+import sysconfig
+import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -13,12 +20,13 @@ from typing import Any
 from labkit.backend.keyspace import Keyspace
 from labkit.exercises.checking import NotYet, exercise
 
-# Ties on 90 and on 80 points; names chosen so Redis's own order (Z to A on a descending board)
-# differs from alphabetical.
-TIED_SCORES = {"amy": 90, "zoe": 90, "bob": 80, "cat": 80, "dan": 80, "eve": 70, "fox": 55}
-COMPETITION = {"amy": 1, "zoe": 1, "bob": 3, "cat": 3, "dan": 3, "eve": 6, "fox": 7}
-# 23 players for pages of 10: the last page is partial. Some ties, to test the order too.
+# Golf strokes: fewer is better. Ties on 68 and on 70; names chosen so that Redis's order among
+# equal scores (A to Z on a lowest-first board) differs from the order they were added in.
+GOLF = {"zoe": 68, "amy": 68, "dan": 70, "bob": 70, "cat": 70, "eve": 72, "fox": 75}
+# 23 players for pages of 10 and 7: the last page is partial. Pairs of ties, to test the order too.
 PAGED_SCORES = {f"player{i:02d}": 1000 - 10 * (i // 2) for i in range(23)}
+_LIBRARY_DIRS = tuple(os.path.realpath(p) for p in {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["stdlib"],
+                                                     os.path.dirname(os.path.dirname(__file__))})
 
 
 @contextmanager
@@ -32,85 +40,208 @@ def _board(space: Keyspace, name: str, scores: dict[str, int]) -> Iterator[str]:
         space.client.delete(key)
 
 
-def _pairs(rows: Any) -> list[tuple[str, float]]:
-    return [(str(player), float(score)) for player, score in rows]
+def _call(function: Callable[..., Any], *args: object, asked: str, then: str = "") -> Any:
+    """The learner's function called; an exception in it becomes a hint naming it, their line and what was asked."""
+    try:
+        return function(*args)
+    except NotImplementedError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the learner's error, reported as theirs
+        where = ""
+        for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+            if not os.path.realpath(frame.filename).startswith(_LIBRARY_DIRS):
+                where = f" at line {frame.lineno} of your code ({frame.line.strip()!r})" if frame.line else \
+                        f" at line {frame.lineno} of your code"
+                break
+        raise NotYet(f"asked for {asked}, your code raised {type(exc).__name__}{where}: {exc}{then}") from None
 
 
-@exercise("03.1", "Competition ranking: ties share a rank (1, 1, 3)")
+def _text(value: object) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _number(value: object) -> float | None:
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+
+
+def _rows(value: object, fields: tuple[str, ...], asked: str, example: str) -> list[tuple]:
+    """The learner's rows as tuples (player as str, numbers as float), or a NotYet naming the shape they returned."""
+    shape = f"a list of {example}s"
+    if isinstance(value, (str, bytes, dict)) or not hasattr(value, "__iter__"):
+        raise NotYet(f"asked for {asked}, you returned {type(value).__name__} {value!r:.80}: return {shape}.")
+    rows = []
+    for item in value:  # type: ignore[attr-defined]
+        if all(hasattr(item, f) for f in fields):  # labkit's Entry, or a named tuple
+            item = tuple(getattr(item, f) for f in fields)
+        if isinstance(item, (str, bytes)) or not hasattr(item, "__len__") or len(item) != len(fields):
+            raise NotYet(f"asked for {asked}, your list holds {item!r:.60}: each item must be a {example}.")
+        row = []
+        for name, part in zip(fields, item):
+            if name == "player":
+                row.append(_text(part))
+            else:
+                number = _number(part)
+                if number is None:
+                    raise NotYet(f"asked for {asked}, your list holds {item!r:.60}: its {name} is not a number.")
+                row.append(number)
+        rows.append(tuple(row))
+    return rows
+
+
+# -- 03.1 ---------------------------------------------------------------------------------------------
+
+def _golf_models() -> dict[str, tuple[dict[str, object], str]]:
+    """Wrong answers learners write, as the ranks they give each player, with the hint for each."""
+    scores = GOLF
+    ordered = sorted(scores, key=lambda p: (scores[p], p))
+    lower = {p: sum(v < s for v in scores.values()) for p, s in scores.items()}
+    higher = {p: sum(v > s for v in scores.values()) for p, s in scores.items()}
+    at_most = {p: sum(v <= s for v in scores.values()) for p, s in scores.items()}
+    distinct = {p: len({v for v in scores.values() if v < s}) for p, s in scores.items()}
+    return {
+        "higher": ({p: higher[p] + 1 for p in scores},
+                   "you counted the players with MORE strokes, as on a highest-first board; here fewer strokes is "
+                   "better, so a player's rank is 1 + how many score strictly LESS."),
+        "higher0": ({p: higher[p] for p in scores},
+                    "you counted the players with MORE strokes; on this board fewer strokes is better: count those "
+                    "scoring strictly less, and the best player (no one better) must get rank 1."),
+        "position": ({p: ordered.index(p) + 1 for p in scores},
+                     "you gave each player their position (ZRANK + 1), so players on equal strokes got different "
+                     "ranks; in competition ranking they share one: 1 + how many score strictly less."),
+        "position0": ({p: ordered.index(p) for p in scores},
+                      "you returned ZRANK, a 0-based position: ranks start at 1, and in competition ranking "
+                      "players on equal strokes share one (1 + how many score strictly less)."),
+        "revposition": ({p: len(ordered) - ordered.index(p) for p in scores},
+                        "you ranked from the highest score down (ZREVRANK); on this board fewer strokes is better."),
+        "lower": ({p: lower[p] for p in scores},
+                  "you returned how many players score less, which is 0 for the best player: the rank is that "
+                  "count plus one."),
+        "inclusive": ({p: at_most[p] for p in scores},
+                      "you counted players with EQUAL strokes too (ZCOUNT's bounds are inclusive), so tied players "
+                      "rank below each other's score; make the upper bound exclusive with '(' and add 1."),
+        "inclusive1": ({p: at_most[p] + 1 for p in scores},
+                       "you counted players with EQUAL strokes too, the player included (ZCOUNT's bounds are "
+                       "inclusive); make the upper bound exclusive with '('."),
+        "dense": ({p: distinct[p] + 1 for p in scores},
+                  "that is dense ranking (1, 1, 2): you counted distinct better scores. Competition ranking counts "
+                  "players, so after two tied players the next rank is 3."),
+        "score": ({p: s for p, s in scores.items()},
+                  "you returned each player's score (their strokes), not their rank."),
+    }
+
+
+@exercise("03.1", "Competition rank on a lowest-first board (golf)")
 def check_competition_rank(competition_rank: Callable[..., int | None], space: Keyspace) -> str:
-    """`competition_rank(client, key, player)` returns 1 + the players scoring strictly more, or None."""
-    with _board(space, "ties", TIED_SCORES) as key:
-        for player, expected in COMPETITION.items():
-            got = competition_rank(space.client, key, player)
-            if got == expected:
-                continue
-            score = TIED_SCORES[player]
-            if got == expected - 1:
-                raise NotYet(f"for {player!r} ({score} points) you returned {got!r}, one too few: "
-                             "ranks start at 1, so add 1 to the count of players scoring more.")
-            raise NotYet(
-                f"for {player!r} ({score} points) you returned {got!r}, expected {expected}: players on "
-                f"equal points share a rank, 1 + how many score strictly more. ZCOUNT key ({score} +inf "
-                "counts them (the '(' makes the bound exclusive)."
-            )
-        got = competition_rank(space.client, key, "nobody")
-        if got is not None:
-            raise NotYet(f"for a player not on the board you returned {got!r}: return None "
-                         "(ZSCORE gives None for an unknown member).")
-    return "amy and zoe share rank 1, bob, cat and dan share rank 3, eve is 6th; an unknown player is None."
+    """`competition_rank(client, key, player)` on a lowest-first board: 1 + players scoring strictly less, or None."""
+    expected = {p: 1 + sum(v < s for v in GOLF.values()) for p, s in GOLF.items()}
+    with _board(space, "golf", GOLF) as key:
+        got = {p: _call(competition_rank, space.client, key, p, asked=f"the rank of {p!r}") for p in GOLF}
+        wrong = [p for p in GOLF if got[p] != expected[p] or isinstance(got[p], bool)]
+        if not wrong:
+            odd = next((p for p in GOLF if type(got[p]) is not int), None)
+            if odd is not None:
+                raise NotYet(f"for {odd!r} you returned {got[odd]!r}, a {type(got[odd]).__name__}: "
+                             "return the rank as an int.")
+        else:
+            numbers = {p: _number(v) for p, v in got.items()}
+            if all(numbers[p] == expected[p] for p in GOLF):
+                p = wrong[0]
+                raise NotYet(f"for {p!r} you returned {got[p]!r}, a {type(got[p]).__name__}: the number is right; "
+                             "return the rank as an int.")
+            for model, hint in _golf_models().values():
+                if all(numbers[p] == model[p] for p in GOLF):
+                    raise NotYet(hint)
+            p = wrong[0]
+            raise NotYet(f"for {p!r} ({GOLF[p]} strokes) you returned {got[p]!r}, expected {expected[p]}: players "
+                         "on equal strokes share a rank, 1 + how many players score strictly less.")
+        unknown = _call(competition_rank, space.client, key, "nobody", asked="the rank of a player not on the board",
+                        then=". ZSCORE gives None for a member that is not there: return None then.")
+        if unknown is not None:
+            raise NotYet(f"for a player not on the board you returned {unknown!r}: return None "
+                         "(ZSCORE gives None for a member that is not there).")
+    return ("amy and zoe (68) share rank 1, bob, cat and dan (70) share rank 3, eve is 6th; "
+            "a player not on the board is None.")
 
+
+# -- 03.2 ---------------------------------------------------------------------------------------------
 
 @exercise("03.2", "Pages of a leaderboard")
 def check_page(page: Callable[..., list], space: Keyspace) -> str:
     """`page(client, key, number, size)` returns [(player, score), ...] of the 1-based page, best first."""
     with _board(space, "pages", PAGED_SCORES) as key:
-        ordered = space.client.zrevrange(key, 0, -1, withscores=True)
+        ordered = [(_text(p), float(s)) for p, s in space.client.zrevrange(key, 0, -1, withscores=True)]
+        ascending = ordered[::-1]
         for size in (10, 7):
             last = -(-len(ordered) // size)
             for number in range(1, last + 2):
-                expected = _pairs(ordered[(number - 1) * size:number * size])
-                got = _pairs(page(space.client, key, number, size))
+                where = f"page {number} of size {size}"
+                start = (number - 1) * size
+                expected = ordered[start:start + size]
+                value = _call(page, space.client, key, number, size, asked=where)
+                if value is None and not expected:
+                    raise NotYet(f"{where} is past the last page: you returned None; return an empty list [].")
+                got = _rows(value, ("player", "score"), where, "(player, score) pair")
                 if got == expected:
                     continue
-                where = f"page {number} of size {size}"
-                if len(got) == len(expected) + 1:
+                if got == ordered[start:start + size + 1]:
                     raise NotYet(f"{where} has {len(got)} entries, one too many: ZREVRANGE's stop index is "
                                  "inclusive, so a page is start .. start + size - 1.")
-                if expected and got[:1] == _pairs(ordered[number * size:number * size + 1]):
-                    raise NotYet(f"{where} starts at {got[0][0]!r}, the first entry of the NEXT page: "
-                                 "page numbers start at 1, so page n starts at index (n - 1) * size.")
-                if got and expected and got[0][1] < expected[0][1]:
-                    raise NotYet(f"{where} starts with {got[0]!r}, a low score: a leaderboard is highest "
-                                 "first, so use ZREVRANGE (or ZRANGE ... REV), not ZRANGE.")
-                shown = got[:3] + (["..."] if len(got) > 3 else [])
-                raise NotYet(f"{where} returned {shown} ({len(got)} entries), expected "
-                             f"{len(expected)} entries starting {expected[:1]}.")
-    return "pages of 10 and of 7, the partial last page and the empty page after it all match ZREVRANGE."
+                if got == ordered[start + size:start + 2 * size] or got == ordered[start + size:start + 2 * size + 1]:
+                    raise NotYet(f"for {where} you returned the page AFTER it: page numbers start at 1, so page n starts "
+                                 "at index (n - 1) * size.")
+                if got and got == ascending[start:start + len(got)]:
+                    raise NotYet(f"{where} starts with {got[0]!r}, the lowest score: a leaderboard is highest "
+                                 "first, so use ZREVRANGE (or ZRANGE ... REV, zrange(..., desc=True)).")
+                if got == ordered[start:start + size - 1]:
+                    raise NotYet(f"{where} has {len(got)} entries, one too few: ZREVRANGE's stop index is "
+                                 "inclusive, so a page of size n ends at start + n - 1, not start + n - 2.")
+                shown = got[:3] + (["..."] if len(got) > 3 else [])  # type: ignore[list-item]
+                raise NotYet(f"{where} returned {shown} ({len(got)} entries), expected {len(expected)} entries "
+                             f"starting {expected[:1]}.")
+    return "pages of 10 and of 7, the partial last page and the empty page after it all match the board."
 
+
+# -- 03.3 ---------------------------------------------------------------------------------------------
 
 @exercise("03.3", "The window around a player")
 def check_around_me(around_me: Callable[..., list], space: Keyspace) -> str:
     """`around_me(client, key, player, radius)` returns [(rank, player, score), ...] around the player."""
     with _board(space, "around", PAGED_SCORES) as key:
-        ordered = space.client.zrevrange(key, 0, -1, withscores=True)
-        for player, radius in (("player10", 2), ("player00", 2), ("player01", 3), ("player22", 2), ("player15", 0)):
-            index = space.client.zrevrank(key, player)
+        ordered = [(_text(p), float(s)) for p, s in space.client.zrevrange(key, 0, -1, withscores=True)]
+        cases = (("player10", 2), ("player00", 2), ("player01", 3), ("player22", 2), ("player15", 0))
+        for player, radius in cases:
+            index = [p for p, _ in ordered].index(player)
             start = max(0, index - radius)
-            expected = [(start + i + 1, p, float(s)) for i, (p, s) in enumerate(ordered[start:index + radius + 1])]
-            got = [(int(r), str(p), float(s)) for r, p, s in around_me(space.client, key, player, radius)]
+            expected = [(float(start + i + 1), p, s) for i, (p, s) in enumerate(ordered[start:index + radius + 1])]
+            where = f"around {player!r} (rank {index + 1}) with radius {radius}"
+            got = _rows(_call(around_me, space.client, key, player, radius, asked=where),
+                        ("rank", "player", "score"), where, "(rank, player, score) triple")
             if got == expected:
                 continue
-            where = f"around {player!r} (rank {index + 1}) with radius {radius}"
-            if index - radius < 0 and len(got) <= 1 + radius:
+            if [(p, s) for _, p, s in got] == [(p, s) for _, p, s in expected]:
+                ranks = [int(r) for r, _, _ in got]
+                if ranks == [int(r) - 1 for r, _, _ in expected]:
+                    raise NotYet(f"{where} the ranks are one too small: ZREVRANK is 0-based, show ranks from 1.")
+                if ranks == list(range(1, len(got) + 1)):
+                    raise NotYet(f"{where} you numbered the window from 1: a rank is the player's place on the "
+                                 "whole board (ZREVRANK + 1), not in the window.")
+                raise NotYet(f"{where} the players are right but the ranks are {ranks}, expected "
+                             f"{[int(r) for r, _, _ in expected]}.")
+            if index - radius < 0 and len(got) < len(expected):
                 raise NotYet(f"{where} you returned {len(got)} entries, expected {len(expected)}: near the top "
                              "rank - radius goes below 0, and a negative ZREVRANGE index counts from the END "
                              "of the set. Clip the start at 0.")
-            if got and expected and [g[0] for g in got] == [e[0] - 1 for e in expected]:
-                raise NotYet(f"{where} the ranks are one too small: ZREVRANK is 0-based, show ranks from 1.")
+            if len(got) == len(expected) - 1 and got == expected[:-1]:
+                raise NotYet(f"{where} the last neighbour below is missing: ZREVRANGE's stop index is inclusive, "
+                             "so stop at index + radius.")
             raise NotYet(f"{where} you returned {got[:3]}..., expected {expected[:3]}... "
                          f"({len(expected)} entries: the player and up to {radius} on each side).")
-        got = around_me(space.client, key, "nobody", 2)
-        if got is None or list(got) != []:
-            raise NotYet(f"for a player not on the board you returned {got!r}: return [] "
-                         "(ZREVRANK gives None for an unknown member).")
+        got = _call(around_me, space.client, key, "nobody", 2, asked="the window around a player not on the board",
+                    then=". ZREVRANK gives None for a member that is not there: return [] then.")
+        if got is None or isinstance(got, (str, bytes, dict)) or not hasattr(got, "__len__") or len(got) != 0:
+            raise NotYet(f"for a player not on the board you returned {got!r:.60}: return [] "
+                         "(ZREVRANK gives None for a member that is not there).")
     return "windows in the middle, clipped at the top and at the bottom, and [] for an unknown player."

@@ -1,79 +1,14 @@
-"""Notebook 03's exercise checks (they pass right answers and fail typical mistakes) and the widget logic."""
+"""The leaderboard views: rows with rank movement, the accessible table, the live view and its button, the load bar.
+
+Notebook 03's exercise checks are tested in tests/exercises/test_leaderboards.py."""
 
 from __future__ import annotations
 
 import pytest
 
-from labkit.exercises.leaderboards import check_around_me, check_competition_rank, check_page
 from labkit.leaderboards.board import Entry, Leaderboard
 from labkit.leaderboards.game import SimulatedGame
 from labkit.leaderboards.widget import LeaderboardView, LoadProgress, Row, standings_html, standings_rows
-
-
-def competition_rank(client, key, player):
-    score = client.zscore(key, player)
-    return None if score is None else client.zcount(key, f"({score}", "+inf") + 1
-
-
-def ordinal_rank(client, key, player):
-    index = client.zrevrank(key, player)
-    return None if index is None else index + 1
-
-
-def page(client, key, number, size):
-    start = (number - 1) * size
-    return client.zrevrange(key, start, start + size - 1, withscores=True)
-
-
-def around_me(client, key, player, radius):
-    index = client.zrevrank(key, player)
-    if index is None:
-        return []
-    start = max(0, index - radius)
-    rows = client.zrevrange(key, start, index + radius, withscores=True)
-    return [(start + i + 1, p, s) for i, (p, s) in enumerate(rows)]
-
-
-def _unclipped(client, key, player, radius):
-    index = client.zrevrank(key, player)
-    if index is None:
-        return []
-    rows = client.zrevrange(key, index - radius, index + radius, withscores=True)
-    return [(index - radius + i + 1, p, s) for i, (p, s) in enumerate(rows)]
-
-
-def test_checks_pass_right_answers(space, capsys):
-    assert check_competition_rank(competition_rank, space)
-    assert check_page(page, space)
-    assert check_around_me(around_me, space)
-    lines = capsys.readouterr().out.splitlines()
-    assert [line[:17] for line in lines] == ["✓ Exercise 03.1 p", "✓ Exercise 03.2 p", "✓ Exercise 03.3 p"]
-    assert list(space.keys()) == []  # the checks clean up their boards
-
-
-@pytest.mark.parametrize("check, answer, hint", [
-    (check_competition_rank, ordinal_rank, "equal points share a rank"),
-    (check_competition_rank, lambda c, k, p: competition_rank(c, k, p) - 1, "one too few"),
-    (check_competition_rank, lambda c, k, p: competition_rank(c, k, p) if p != "nobody" else 0, "return None"),
-    (check_page, lambda c, k, n, s: c.zrevrange(k, (n - 1) * s, (n - 1) * s + s, withscores=True), "inclusive"),
-    (check_page, lambda c, k, n, s: c.zrevrange(k, n * s, n * s + s - 1, withscores=True), "start at 1"),
-    (check_page, lambda c, k, n, s: c.zrange(k, (n - 1) * s, n * s - 1, withscores=True), "ZREVRANGE"),
-    (check_around_me, _unclipped, "counts from the END"),
-    (check_around_me, lambda c, k, p, r: [(n - 1, q, s) for n, q, s in around_me(c, k, p, r)], "0-based"),
-    (check_around_me, lambda c, k, p, r: around_me(c, k, p, r) or None, "return []"),
-])
-def test_checks_fail_typical_mistakes_with_a_specific_hint(space, capsys, check, answer, hint):
-    assert not check(answer, space)
-    out = capsys.readouterr().out
-    assert out.startswith(f"✗ Exercise {check.exercise_id}, not yet:") and hint in out, out
-
-
-def test_a_stub_is_reported_not_raised(space, capsys):
-    def stub(*args):
-        raise NotImplementedError  # your code here
-
-    assert not check_page(stub, space)
-    assert "still has its stub" in capsys.readouterr().out
 
 
 def test_rows_show_rank_movement():
