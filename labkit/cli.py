@@ -4,6 +4,7 @@
     labkit class create|progress|reset|remove ...       run a class on one Redis (instructors)
     labkit progress [learner/ | NN_x.ipynb ...]         your exercises, run headless on fakeredis
     labkit learner-copies [--check]                     write (or check) the copies without solutions
+    labkit bundle [--out lab-bundle.zip]                the zip students receive: learner copies, no solutions
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from labkit.classroom import cli as classroom_cli
+from labkit.classroom.bundle import build_bundle
 from labkit.config import LEARNER_DIR, NOTEBOOK_DIR, NOTEBOOK_GLOB
 from labkit.errors import LabError
 from labkit.exercises import learner_copies, progress
@@ -41,6 +43,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     copies = commands.add_parser("learner-copies", help=f"write {LEARNER_DIR}/ from {NOTEBOOK_DIR}/ without solutions")
     copies.add_argument("--check", action="store_true", help="change nothing; exit 1 if a copy is out of date")
     copies.set_defaults(run=_learner_copies)
+
+    bundle = commands.add_parser("bundle", help="the zip students receive: learner copies, labkit, set-up steps")
+    bundle.add_argument("--out", type=Path, default=Path("lab-bundle.zip"), help="zip to write (default: lab-bundle.zip)")
+    bundle.set_defaults(run=_bundle)
 
     args, extra = parser.parse_known_args(argv)
     if extra and args.command != "lab":  # only `lab` passes unknown options on (to JupyterLab)
@@ -73,6 +79,13 @@ def _learner_copies(args: argparse.Namespace) -> int:
     for change in changes:
         print(("out of date: " if args.check else "") + change)
     return 1 if args.check and changes else 0
+
+
+def _bundle(args: argparse.Namespace) -> int:
+    names = build_bundle(Path("."), args.out)
+    copies = sum(name.startswith(LEARNER_DIR + "/") for name in names)
+    print(f"{args.out}: {copies} learner notebooks (no solutions), labkit and START-HERE.md; {len(names)} files")
+    return 0
 
 
 if __name__ == "__main__":

@@ -10,6 +10,8 @@ ENV_PASSWORD = "REDIS_PASSWORD"  # a password kept out of the URL
 ENV_CA_CERT = "REDIS_CA_CERT"  # the CA that signed a rediss:// server's certificate
 ENV_LEARNER = "LABKIT_LEARNER"  # who runs the lab on a shared server: their namespace lab:<learner>:
 ENV_PREFIX = "LABKIT_PREFIX"  # overrides the whole key prefix
+ENV_SERVER = "LABKIT_SERVER"  # notebook 04's server binary (a path), or "none"; default: found on PATH
+ENV_JUPYTERHUB_USER = "JUPYTERHUB_USER"  # set by JupyterHub in each user's server: the learner there
 
 NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"  # the lab's notebooks, in notebooks/ and learner/
 NOTEBOOK_DIR = "notebooks"  # instructor copies, with solutions

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from labkit.backend.connection import Client
-from labkit.config import ENV_LEARNER, ENV_PREFIX, ENV_URL
+from labkit.config import ENV_JUPYTERHUB_USER, ENV_LEARNER, ENV_PREFIX, ENV_URL
 from labkit.errors import BadArgument
 
 FALLBACK_LEARNER = "learner"
@@ -22,25 +22,62 @@ LEARNER_MAX_LENGTH = 32
 LEARNER_USER_PREFIX = "lab-"  # the Redis ACL user of a learner on a class server: lab-<learner>
 _GLOB_SPECIAL = re.compile(r"([*?\[\]\\])")
 _NOT_SAFE = re.compile(r"[^a-z0-9_-]+")
+# Letters that Unicode does not decompose into a base letter plus accents, spelled as their languages
+# write them in ASCII (NFKD turns 'é' into 'e' + accent; it leaves 'ø' alone, so it would be lost).
+_LETTERS = {
+    "ø": "o", "ł": "l", "ß": "ss", "æ": "ae", "œ": "oe", "þ": "th", "ð": "d", "đ": "d", "ħ": "h",
+    "ı": "i", "ŀ": "l", "ŧ": "t", "ŋ": "ng", "ĸ": "k", "ſ": "s", "ə": "e", "ɛ": "e", "ɔ": "o",
+    # Cyrillic (a common romanisation) and Greek, so those names keep their letters too.
+    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh", "з": "z", "и": "i",
+    "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r", "с": "s", "т": "t",
+    "у": "u", "ф": "f", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "shch", "ъ": "", "ы": "y",
+    "ь": "", "э": "e", "ю": "yu", "я": "ya", "і": "i", "ї": "yi", "є": "ye", "ґ": "g",
+    "α": "a", "β": "v", "γ": "g", "δ": "d", "ε": "e", "ζ": "z", "η": "i", "θ": "th", "ι": "i", "κ": "k",
+    "λ": "l", "μ": "m", "ν": "n", "ξ": "x", "ο": "o", "π": "p", "ρ": "r", "σ": "s", "ς": "s", "τ": "t",
+    "υ": "y", "φ": "f", "χ": "ch", "ψ": "ps", "ω": "o",
+}
+
+
+def _ascii(name: str) -> str:
+    """`name` lowercased in ASCII letters: accents dropped, other letters transliterated ('Søren' -> 'soren')."""
+    lowered = unicodedata.normalize("NFKD", name.strip().lower())
+    spelled = "".join(_LETTERS.get(char, char) for char in lowered)
+    return unicodedata.normalize("NFKD", spelled).encode("ascii", "ignore").decode()
 
 
 def learner_id(name: str) -> str:
-    """`name` as a safe namespace segment: lowercase a-z, 0-9, '_' and '-' ('Ana María' -> 'ana-maria')."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    safe = _NOT_SAFE.sub("-", ascii_name.strip().lower()).strip("-_")[:LEARNER_MAX_LENGTH].strip("-_")
-    return safe or FALLBACK_LEARNER
+    """`name` as a safe namespace segment: a-z, 0-9, '_' and '-' ('Søren Kierkegaard' -> 'soren-kierkegaard').
+
+    Letters are transliterated, not dropped (ø -> o, ł -> l, ß -> ss, æ -> ae, þ -> th, Cyrillic,
+    Greek). Beyond 32 characters the id ends at the last whole word that fits; a single word longer
+    than that is cut, which `id_is_shortened` reports so the instructor can be told.
+    """
+    safe = _NOT_SAFE.sub("-", _ascii(name)).strip("-_")
+    if len(safe) > LEARNER_MAX_LENGTH:
+        cut = safe[:LEARNER_MAX_LENGTH + 1]
+        words = cut.rsplit("-", 1)[0] if "-" in cut else ""
+        safe = words if words else safe[:LEARNER_MAX_LENGTH]
+    return safe.strip("-_") or FALLBACK_LEARNER
+
+
+def id_is_shortened(name: str) -> bool:
+    """True when `learner_id(name)` left out some of the name's words or letters (a name over 32 characters)."""
+    return len(_NOT_SAFE.sub("-", _ascii(name)).strip("-_")) > LEARNER_MAX_LENGTH
 
 
 def current_learner() -> str:
     """Who runs the lab, as a safe namespace segment.
 
-    $LABKIT_LEARNER; else, when $REDIS_URL logs in as a class user `lab-<learner>`, that learner;
-    else the login name.
+    In this order: $LABKIT_LEARNER; else, when $REDIS_URL logs in as a class user `lab-<learner>`,
+    that learner; else $JUPYTERHUB_USER (each user of a JupyterHub, even when every container runs
+    as `jovyan`); else the login name.
     """
     name = os.environ.get(ENV_LEARNER, "").strip()
     user = urlsplit(os.environ.get(ENV_URL, "")).username or ""
     if not name and user.startswith(LEARNER_USER_PREFIX):
         name = user[len(LEARNER_USER_PREFIX):]
+    if not name:
+        name = os.environ.get(ENV_JUPYTERHUB_USER, "").strip()
     if not name:
         try:
             name = getpass.getuser()

@@ -4,89 +4,183 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
+import redis
+
 from labkit.backend.connection import Client, redact
-from labkit.backend.keyspace import learner_id
-from labkit.classroom.server import (
-    admin_client,
-    all_exercises,
-    class_learners,
-    create_users,
-    handout_rows,
-    learner_url,
-    numbered,
-    progress_table,
-    read_progress,
-    read_roster,
-    remove_users,
-    reset,
-    write_handout,
-)
+from labkit.backend.keyspace import Keyspace
+from labkit.classroom import users
+from labkit.classroom.collected import collected_progress
+from labkit.classroom.enroll import create_class
+from labkit.classroom.hub import hub_snippet
+from labkit.classroom.progress import all_exercises, progress_csv, progress_figure, progress_table, read_progress
+from labkit.classroom.record import DEFAULT_CLASS, ClassRecord, check_class_name
+from labkit.classroom.roster import Learner, numbered, read_roster, shortened
 from labkit.config import ENV_URL
 from labkit.errors import ClassroomError
 
 
 def add_commands(parser: argparse.ArgumentParser) -> None:
-    """Add the class subcommands (create, progress, reset, remove) to `parser`."""
+    """Add the class subcommands (create, progress, reset, remove, hub-env) to `parser`."""
     parser.add_argument("--admin-url", help=f"the class Redis with an admin user (default: ${ENV_URL})")
+    parser.add_argument("--class", dest="class_name", default=DEFAULT_CLASS, type=check_class_name,
+                        help=f"which class on that server (default: {DEFAULT_CLASS})")
     commands = parser.add_subparsers(dest="class_command", required=True)
-    create = commands.add_parser("create", help="one Redis user per learner, and a handout CSV of their URLs")
+    create = commands.add_parser("create", help="one Redis user per learner, a handout CSV and a card per student")
     who = create.add_mutually_exclusive_group(required=True)
-    who.add_argument("--roster", type=Path, help="text file, one learner name per line")
+    who.add_argument("--roster", type=Path, help="UTF-8 text file, one learner name per line")
     who.add_argument("--count", type=int, help="this many learners: learner01, learner02, ...")
-    create.add_argument("--handout", type=Path, required=True, help="CSV to write (holds passwords)")
+    create.add_argument("--handout", type=Path, required=True, help="CSV to write (holds passwords); cards go next to it")
     create.add_argument("--learner-url", help="the address learners use, if not the admin URL's host")
-    create.add_argument("--force", action="store_true", help="overwrite an existing handout")
-    create.set_defaults(run=_create)
-    for name, text, run in (("reset", "delete learners' keys (their namespace only)", _reset),
-                            ("remove", "delete learners' Redis users (keys stay until reset)", _remove)):
+    create.add_argument("--rotate", action="store_true", help="give existing learners new passwords")
+    create.add_argument("--force", action="store_true", help="rewrite a handout holding learners not in the roster")
+    create.set_defaults(run=_guarded(_create))
+    for name, text, run in (("reset", "delete learners' keys (their namespace only)", _guarded(_reset)),
+                            ("remove", "delete learners' Redis users (keys stay until reset)", _guarded(_remove))):
         sub = commands.add_parser(name, help=text)
-        sub.add_argument("learners", nargs="*", help="learner ids (LABKIT_LEARNER values)")
-        sub.add_argument("--all", action="store_true", help="every learner of the class on this server")
+        sub.add_argument("learners", nargs="*", help="learner ids exactly as `progress` and the handout show them")
+        sub.add_argument("--all", action="store_true", help="every learner of the class (asks first)")
+        sub.add_argument("--yes", action="store_true", help="with --all: go ahead without asking")
         sub.set_defaults(run=run)
-    progress = commands.add_parser("progress", help="which exercise checks pass, per learner")
-    progress.add_argument("--roster", type=Path, help="list these learners (default: all found)")
-    progress.set_defaults(run=_progress)
+    progress = commands.add_parser("progress", help="each learner's state per exercise, last check, pass counts")
+    progress.add_argument("--csv", type=Path, help="also write the table as CSV for a gradebook ('-': print it)")
+    progress.add_argument("--plot", type=Path, help="also save a heat map of the class (PNG)")
+    progress.add_argument("--watch", action="store_true", help="refresh the table until Ctrl-C")
+    progress.add_argument("--interval", type=float, default=10.0, help="seconds between refreshes (default 10)")
+    progress.add_argument("--rounds", type=int, default=0, help="with --watch: stop after this many (default: never)")
+    progress.add_argument("--collected", type=Path, help="no server: a folder of student folders of notebooks")
+    progress.set_defaults(run=_guarded(_progress))
+    hub = commands.add_parser("hub-env", help="a jupyterhub_config.py snippet: each hub user's REDIS_URL")
+    hub.add_argument("--handout", type=Path, required=True, help="the CSV `create` wrote")
+    hub.set_defaults(run=lambda args: print(hub_snippet(args.handout), end=""))
 
 
-def _shown(args: argparse.Namespace) -> str:
-    return redact(args.admin_url or os.environ.get(ENV_URL, ""))
+def _guarded(run: Callable[[argparse.Namespace], None]) -> Callable[[argparse.Namespace], None]:
+    """`run`, with the server's refusals and a lost connection turned into a sentence naming the fix."""
+    def guarded(args: argparse.Namespace) -> None:
+        try:
+            run(args)
+        except redis.exceptions.NoPermissionError as exc:
+            raise ClassroomError(f"the class server refused a command to this user ({exc}) in {_where(args)}: "
+                                 "use the admin user's URL (--admin-url or REDIS_URL)") from None
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            raise ClassroomError(f"lost the connection to {_where(args)} ({exc}): check the server is up and "
+                                 "run the command again (each command is safe to repeat)") from None
+    return guarded
+
+
+def _admin(args: argparse.Namespace) -> tuple[Client, ClassRecord]:
+    admin = users.admin_client(args.admin_url)
+    return admin, ClassRecord(admin, args.class_name)
+
+
+def _where(args: argparse.Namespace) -> str:
+    return f"class {args.class_name!r} on {redact(args.admin_url or os.environ.get(ENV_URL, ''))}"
 
 
 def _create(args: argparse.Namespace) -> None:
-    admin = admin_client(args.admin_url)
     learners = read_roster(args.roster) if args.roster else numbered(args.count)
-    if args.handout.exists() and not args.force:
-        raise ClassroomError(f"{args.handout} exists (it may hold the only copy of passwords "
-                             "in use): choose another name, or --force to replace it")
-    if not args.handout.parent.is_dir():
-        raise ClassroomError(f"no folder {args.handout.parent} for the handout")
+    admin, record = _admin(args)
     base_url = args.learner_url or args.admin_url or os.environ[ENV_URL]
-    learner_url(base_url, learners[0], "")  # a bad address stops here, before any user changes
-    passwords = create_users(admin, learners)
-    write_handout(args.handout, handout_rows(learners, passwords, base_url))
-    print(f"{len(learners)} learner users on {_shown(args)}; hand out {args.handout} (one row each)")
+    done = create_class(admin, record, learners, args.handout, base_url, rotate=args.rotate, force=args.force)
+    for note in [*shortened(learners), *done.notes]:
+        print(note, file=sys.stderr)
+    print(f"{len(learners)} learners in {_where(args)}: {len(done.added)} new, {len(done.kept)} kept their "
+          f"passwords, {len(done.rotated)} got new ones; users {'saved to the aclfile' if done.saved else 'NOT saved'}")
+    print(f"instructor's list: {args.handout}; a card per student to print or send: {done.cards}")
 
 
-def _chosen(args: argparse.Namespace, admin: Client) -> list[str]:
+def _chosen(args: argparse.Namespace, record: ClassRecord) -> list[Learner]:
     if bool(args.learners) == args.all:
-        raise ClassroomError(f"name the learners to {args.class_command}, or give --all (not both)")
-    return class_learners(admin) if args.all else [learner_id(name) for name in args.learners]
+        raise ClassroomError(f"name the learners to {args.class_command} by id, or give --all (not both)")
+    if not args.all:
+        return record.exact(args.learners, args.class_command)
+    learners = list(record.learners().values())
+    if not learners:
+        raise ClassroomError(f"{_where(args)} has no learners: nothing to {args.class_command}")
+    return learners
+
+
+def _confirm(args: argparse.Namespace, what: str) -> None:
+    """Print what --all will delete; unless --yes, go on only on a typed 'yes'."""
+    print(what)
+    if args.yes:
+        return
+    print("Type yes to go ahead: ", end="", flush=True)
+    try:
+        answer = input()
+    except EOFError:
+        raise ClassroomError("no answer (nothing to read on stdin), so nothing was deleted: "
+                             "run again in a terminal, or add --yes") from None
+    if answer.strip().lower() != "yes":
+        raise ClassroomError(f"answer was {answer.strip()!r}, not 'yes': nothing was deleted")
 
 
 def _reset(args: argparse.Namespace) -> None:
-    admin = admin_client(args.admin_url)
-    cleared = reset(admin, _chosen(args, admin))
-    print(f"cleared {sum(cleared.values())} keys of {len(cleared)} learners on {_shown(args)}")
+    admin, record = _admin(args)
+    learners = _chosen(args, record)
+    spaces = [Keyspace(admin, learner.prefix) for learner in learners]
+    if args.all:
+        count = sum(1 for space in spaces for _ in space.keys())
+        _confirm(args, f"reset --all deletes {count} keys of {len(learners)} learners of {_where(args)}, under "
+                       + ", ".join(space.prefix for space in spaces) + " (their progress too); nothing else")
+    cleared = sum(space.clear() for space in spaces)
+    print(f"cleared {cleared} keys of {len(learners)} learners ({', '.join(learner.id for learner in learners)}) in {_where(args)}")
 
 
 def _remove(args: argparse.Namespace) -> None:
-    admin = admin_client(args.admin_url)
-    print(f"removed {remove_users(admin, _chosen(args, admin))} learner users on {_shown(args)}")
+    admin, record = _admin(args)
+    learners = _chosen(args, record)
+    ours = [learner for learner in learners if users.is_lab_user(users.user_info(admin, learner.user), learner)]
+    for learner in sorted(set(learners) - set(ours), key=lambda learner: learner.id):
+        print(f"note: no lab user {learner.user} (already removed, or changed by hand): left alone", file=sys.stderr)
+    if args.all:
+        _confirm(args, f"remove --all deletes {len(ours)} Redis users of {_where(args)}: "
+                       + (", ".join(learner.user for learner in ours) or "none") + "; their keys stay until a reset")
+    removed = users.remove_users(admin, ours)
+    saved = users.save_users(admin) if removed else True
+    print(f"removed {removed} learner users of {_where(args)}" + ("" if saved else " (server has no aclfile)"))
 
 
 def _progress(args: argparse.Namespace) -> None:
-    admin = admin_client(args.admin_url)
-    learner_ids = [learner.id for learner in read_roster(args.roster)] if args.roster else class_learners(admin)
-    print(progress_table(read_progress(admin, learner_ids), all_exercises()))
+    exercises = list(all_exercises())
+    rounds = args.rounds if args.watch else 1
+    if args.interval < 0 or rounds < 0:
+        raise ClassroomError("--interval and --rounds cannot be negative")
+    read = _progress_reader(args, exercises)
+    done = 0
+    try:
+        while True:
+            rows = read()
+            if args.watch and sys.stdout.isatty():
+                print("\x1b[H\x1b[2J", end="")  # clear the terminal
+            print(progress_table(rows, exercises) + (f"\n(refreshing every {args.interval:g} s; Ctrl-C stops)"
+                                                     if args.watch else ""), flush=True)
+            done += 1
+            if rounds and done >= rounds:
+                break
+            time.sleep(args.interval)
+    except KeyboardInterrupt:
+        print()
+    if args.csv:
+        text = progress_csv(rows, exercises)
+        print(text, end="") if str(args.csv) == "-" else args.csv.write_text(text, encoding="utf-8")
+    if args.plot:
+        progress_figure(rows, exercises).savefig(args.plot, dpi=120)
+
+
+def _progress_reader(args: argparse.Namespace, exercises: list[str]):  # -> Callable[[], list[Row]]
+    if args.collected:
+        return lambda: collected_progress(args.collected, exercises)
+    admin, record = _admin(args)
+
+    def read() -> list:
+        learners = list(record.learners().values())
+        if not learners:
+            raise ClassroomError(f"{_where(args)} has no learners yet: run `labkit class create` first")
+        return read_progress(admin, learners, exercises)
+    return read

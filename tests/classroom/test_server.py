@@ -1,13 +1,10 @@
-"""A class on one Redis: learner namespaces, ACL isolation, resets, handouts and recorded progress."""
+"""A class on a real redis-server: isolation, exact instructor commands, idempotent create, clear errors."""
 
 from __future__ import annotations
 
 import csv
 import functools
-import getpass
-import stat
-import time
-from collections.abc import Callable, Iterator
+import io
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -16,170 +13,18 @@ import redis
 
 import labkit
 from labkit import cli
-from labkit.backend.keyspace import current_learner, learner_id, learner_prefix
-from labkit.classroom import server as classroom
-from labkit.classroom.server import ClassroomError, Learner
-from labkit.exercises import checking as checks
+from labkit.classroom import users
+from labkit.classroom.enroll import create_class
+from labkit.classroom.handout import learner_url
+from labkit.classroom.progress import read_progress
+from labkit.classroom.record import ClassRecord
+from labkit.classroom.roster import Learner
+from labkit.errors import ClassroomError
 from labkit.exercises import progress
-from tests.support import LEGS, NOTEBOOKS
-from tests.support.servers import LocalRedis, free_port, redis_server_path
+from tests.support import NOTEBOOKS
 
-needs_server = pytest.mark.skipif(redis_server_path() is None, reason="redis-server not on PATH: ACL tests skipped")
-# The instructor's user; the default (passwordless) user is off, as on a class server.
-ADMIN_USER = ("--user", "admin", "on", ">admin-secret", "~*", "&*", "+@all", "--user", "default", "off")
-OUTSIDE = {"not-the-lab:sentinel": "keep", "lab:not-in-class:x": "keep", "lab:01:legacy": "keep"}
-
-
-# ---- learner ids and the namespace (no server needed)
-
-@pytest.mark.parametrize("name, expected", [
-    ("alice", "alice"), ("Bob Smith", "bob-smith"), ("Ana María", "ana-maria"), ("a*b?[c]:d", "a-b-c-d"),
-    ("../etc", "etc"), ("x" * 40, "x" * 32), ("", "learner"),
-])
-def test_learner_ids_are_safe_in_key_patterns(name: str, expected: str) -> None:
-    assert learner_id(name) == expected
-
-
-def test_namespace_comes_from_setting_then_class_user_then_login(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("LABKIT_PREFIX", raising=False)
-    monkeypatch.setenv("LABKIT_LEARNER", "Zoë Q")
-    monkeypatch.setenv("REDIS_URL", "redis://lab-alice:pw@127.0.0.1:6379/0")
-    assert labkit.lab_prefix() == "lab:zoe-q:"
-    monkeypatch.delenv("LABKIT_LEARNER")
-    assert labkit.lab_prefix() == "lab:alice:"
-    monkeypatch.setenv("REDIS_URL", "redis://admin:pw@127.0.0.1:6379/0")
-    assert current_learner() == learner_id(getpass.getuser())
-    monkeypatch.setattr(getpass, "getuser", lambda: (_ for _ in ()).throw(OSError("no login name")))
-    assert current_learner() == "learner"
-    monkeypatch.setenv("LABKIT_PREFIX", "course:")
-    assert labkit.lab_prefix() == "course:"
-
-
-def test_learner_prefix_refuses_unsafe_ids() -> None:
-    with pytest.raises(ValueError, match="not a safe learner id"):
-        learner_prefix("*")
-
-
-def test_roster_names_map_to_ids_and_bad_rosters_are_named(tmp_path: Path) -> None:
-    roster = tmp_path / "roster.txt"
-    roster.write_text("# class of 2024\nAlice\n\n  Bob Smith  \n")
-    assert classroom.read_roster(roster) == [Learner("Alice", "alice"), Learner("Bob Smith", "bob-smith")]
-    roster.write_text("Ana Maria\nana-maria\n")
-    with pytest.raises(ClassroomError, match=r"roster.txt:1 'Ana Maria' and .*roster.txt:2 'ana-maria' would share"):
-        classroom.read_roster(roster)
-    roster.write_text("Alice\n李\n")
-    with pytest.raises(ClassroomError, match=r"roster.txt:2: '李' has no letters or digits"):
-        classroom.read_roster(roster)
-    roster.write_text("# nobody yet\n")
-    with pytest.raises(ClassroomError, match="names nobody"):
-        classroom.read_roster(roster)
-    with pytest.raises(ClassroomError, match="cannot read the roster"):
-        classroom.read_roster(tmp_path / "missing.txt")
-    assert [learner.id for learner in classroom.numbered(3)] == ["learner01", "learner02", "learner03"]
-    with pytest.raises(ClassroomError, match="from 1 to 1000"):
-        classroom.numbered(0)
-
-
-def test_learner_url_keeps_the_address_and_swaps_the_login() -> None:
-    alice = Learner("Alice", "alice")
-    assert classroom.learner_url("rediss://admin:pw@cache.example.com:6380/0", alice, "s3") == \
-        "rediss://lab-alice:s3@cache.example.com:6380/0"
-    assert classroom.learner_url("redis://127.0.0.1:6379/2", alice, "s3") == "redis://lab-alice:s3@127.0.0.1:6379/2"
-    with pytest.raises(ClassroomError, match="not a server address learners can use"):
-        classroom.learner_url("unix:///var/run/redis.sock", alice, "s3")
-
-
-def test_progress_table_marks_pass_not_yet_and_not_run() -> None:
-    table = classroom.progress_table({"bob": {"01.1": False}, "alice": {"01.1": True, "02.1": True}},
-                                     ["01.1", "01.2", "02.1"])
-    assert table.splitlines() == [
-        "learner  01.1  01.2  02.1  passed",
-        "alice     ✓     ·     ✓    2/3",
-        "bob       ✗     ·     ·    0/3",
-        "✓ passes   ✗ not yet   · not run",
-    ]
-
-
-def test_the_embedded_backend_cannot_host_a_class(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("REDIS_URL", raising=False)
-    with pytest.raises(ClassroomError, match="needs a real Redis: set REDIS_URL"):
-        classroom.admin_client()
-    assert cli.main(["class", "progress"]) == 2
-
-
-@pytest.fixture
-def toy_checks() -> Iterator[tuple[Callable, Callable]]:
-    """Two checks of a made-up exercise, removed from the registry afterwards."""
-    @checks.exercise("T.1", "a check that passes")
-    def passing() -> str:
-        return "fine"
-
-    @checks.exercise("T.2", "a check that does not pass yet")
-    def failing() -> str:
-        raise checks.NotYet("look again")
-
-    yield passing, failing
-    for exercise_id in ("T.1", "T.2"):
-        checks._registry.pop(exercise_id, None)
-        checks._results.pop(exercise_id, None)
-
-
-def test_checks_record_progress_on_the_embedded_backend(monkeypatch: pytest.MonkeyPatch, toy_checks) -> None:
-    monkeypatch.delenv("REDIS_URL", raising=False)
-    monkeypatch.setenv("LABKIT_LEARNER", "progress-test")
-    client = labkit.connect()
-    client.delete("lab:progress-test:progress")
-    passing, failing = toy_checks
-    failing()
-    passing()
-    assert classroom.read_progress(client, ["progress-test"]) == {"progress-test": {"T.1": True, "T.2": False}}
-    client.delete("lab:progress-test:progress")
-
-
-def test_checks_never_fail_when_redis_is_unreachable(monkeypatch: pytest.MonkeyPatch, toy_checks,
-                                                     capsys: pytest.CaptureFixture) -> None:
-    monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{free_port()}/0")
-    passing, failing = toy_checks
-    started = time.perf_counter()
-    assert passing() and not failing() and passing()
-    assert time.perf_counter() - started < 3, "an unreachable Redis is tried once, with a short timeout"
-    assert capsys.readouterr().out.splitlines() == [
-        "✓ Exercise T.1 passed: fine", "✗ Exercise T.2, not yet: look again", "✓ Exercise T.1 passed: fine"]
-
-
-# ---- a class on a real redis-server
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[LocalRedis]:
-    if redis_server_path() is None:
-        LEGS["classroom (ACL users)"] = "SKIPPED: redis-server not on PATH (apt-get install redis-server)"
-        pytest.skip("redis-server not on PATH: ACL tests skipped")
-    with LocalRedis(*ADMIN_USER) as local:
-        LEGS["classroom (ACL users)"] = f"ran against a redis-server with an admin user on 127.0.0.1:{local.port}"
-        yield local
-
-
-@pytest.fixture
-def admin_url(server: LocalRedis) -> Iterator[str]:
-    url = f"redis://admin:admin-secret@127.0.0.1:{server.port}/0"
-    admin = labkit.connect(url)
-    yield url
-    for user in admin.acl_users():
-        if user.startswith(classroom.USER_PREFIX):
-            admin.acl_deluser(user)
-    for key in list(admin.scan_iter(count=1000)):
-        admin.delete(key)
-
-
-@pytest.fixture
-def handout(admin_url: str, tmp_path: Path) -> dict[str, str]:
-    """alice and bob as a class (through the CLI); their REDIS_URLs from the handout, by learner."""
-    roster = tmp_path / "roster.txt"
-    roster.write_text("Alice\nBob\n")
-    path = tmp_path / "class.csv"
-    assert cli.main(["class", "--admin-url", admin_url, "create", "--roster", str(roster), "--handout", str(path)]) == 0
-    with path.open() as rows:
-        return {row["LABKIT_LEARNER"]: row["REDIS_URL"] for row in csv.DictReader(rows)}
+OUTSIDE = {"not-the-lab:sentinel": "keep", "lab:not-in-class:x": "keep", "lab:root:progress": "keep",
+           "lab:01:legacy": "keep", "lab:learner:x": "keep", "lab:al:x": "keep"}
 
 
 def _fill(admin: redis.Redis) -> dict[str, str]:
@@ -191,20 +36,21 @@ def _fill(admin: redis.Redis) -> dict[str, str]:
 
 
 def _everything(admin: redis.Redis) -> dict[str, str]:
-    return {key: admin.get(key) for key in admin.scan_iter(count=1000)}
+    return {key: admin.get(key) for key in admin.scan_iter(count=1000) if admin.type(key) == "string"}
 
 
-@needs_server
-def test_handout_urls_connect_as_their_learner(handout: dict[str, str], tmp_path: Path) -> None:
+def _class(admin_url: str, *args: str) -> int:
+    return cli.main(["class", "--admin-url", admin_url, *args])
+
+
+def test_handout_urls_connect_as_their_learner_on_database_0(handout: dict[str, str], tmp_path: Path) -> None:
     assert sorted(handout) == ["alice", "bob"]
     for learner, url in handout.items():
-        client = labkit.connect(url)
-        assert client.acl_whoami() == f"lab-{learner}"
-    assert stat.S_IMODE((tmp_path / "class.csv").stat().st_mode) == 0o600, "the handout holds passwords"
+        assert url.endswith("/0")
+        assert labkit.connect(url).acl_whoami() == f"lab-{learner}"
 
 
-@needs_server
-def test_a_learner_cannot_read_or_write_another_learners_keys(admin_url: str, handout: dict[str, str]) -> None:
+def test_a_learner_cannot_reach_others_or_stop_the_class(admin_url: str, handout: dict[str, str]) -> None:
     admin = labkit.connect(admin_url)
     before = _fill(admin)
     alice = labkit.connect(handout["alice"])
@@ -214,148 +60,250 @@ def test_a_learner_cannot_read_or_write_another_learners_keys(admin_url: str, ha
     assert seen == {"lab:bob:01:session:b", "lab:bob:03:{board}:weekly"}
     attempts = [*[("GET", key) for key in seen], ("SET", "lab:bob:01:session:b", "forged"),
                 ("DEL", "lab:bob:01:session:b"), ("GET", "not-the-lab:sentinel"), ("HGETALL", "lab:bob:progress"),
+                ("HGETALL", "labkit:class:class"),
                 ("RENAME", "lab:bob:01:session:b", "lab:alice:01:stolen"),
-                ("COPY", "lab:bob:01:session:b", "lab:alice:01:copied"), ("FLUSHDB",), ("FLUSHALL",),
-                ("KEYS", "*"), ("PUBLISH", "lab:bob:chat", "hi"), ("CONFIG", "GET", "*"), ("CLIENT", "LIST"),
-                ("ACL", "SETUSER", "lab-alice", "~*"), ("FUNCTION", "FLUSH"), ("SCRIPT", "FLUSH")]
+                ("COPY", "lab:alice:01:mine", "lab:alice:01:copy", "DB", "1"), ("MOVE", "lab:alice:01:mine", "1"),
+                ("SELECT", "1"), ("SWAPDB", "0", "1"), ("FLUSHDB",), ("FLUSHALL",), ("KEYS", "*"),
+                ("SORT", "lab:alice:01:list"), ("PUBLISH", "lab:bob:chat", "hi"), ("CONFIG", "GET", "*"),
+                ("CONFIG", "SET", "maxmemory", "0"), ("CLIENT", "LIST"), ("CLIENT", "PAUSE", "10000"),
+                ("SHUTDOWN",), ("ACL", "SETUSER", "lab-alice", "~*"),
+                ("EVAL", "while true do end", "0"), ("SCRIPT", "LOAD", "return 1"), ("SCRIPT", "KILL"),
+                ("FUNCTION", "FLUSH"), ("FCALL", "f", "0"), ("MONITOR",)]
     for attempt in attempts:
         with pytest.raises(redis.exceptions.NoPermissionError):
             alice.execute_command(*attempt)
+    with pytest.raises(redis.exceptions.ResponseError, match="not allowed"):  # refused before the ACL, too
+        alice.execute_command("DEBUG", "SLEEP", "5")
     pubsub = alice.pubsub()
     with pytest.raises(redis.exceptions.NoPermissionError):
         pubsub.subscribe("lab:bob:chat")
         pubsub.get_message(timeout=1)
     assert alice.publish("lab:alice:chat", "hi") == 0  # her own channel is fine
+    assert alice.blpop(["lab:alice:01:queue"], timeout=0.01) is None  # blocking commands block only herself
     assert {key: admin.get(key) for key in before} == before, "bob's and outside keys are untouched"
 
 
-@needs_server
 def test_a_learner_runs_the_lab_with_only_the_handout_url(admin_url: str, handout: dict[str, str],
-                                                          monkeypatch: pytest.MonkeyPatch, toy_checks) -> None:
-    monkeypatch.delenv("LABKIT_LEARNER", raising=False)
-    monkeypatch.delenv("LABKIT_PREFIX", raising=False)
+                                                          monkeypatch: pytest.MonkeyPatch, toy_checks,
+                                                          capsys: pytest.CaptureFixture) -> None:
+    for name in ("LABKIT_LEARNER", "LABKIT_PREFIX", "JUPYTERHUB_USER"):
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("REDIS_URL", handout["bob"])
     lab = labkit.open_lab("02")  # the notebooks' first cell: banner (INFO), SCAN and DEL in the namespace
+    assert capsys.readouterr().out.strip().endswith("· learner bob · keys under lab:bob:02:")
     assert lab.prefix == "lab:bob:02:"
     lab.client.set(lab.key("session", "x"), "1", ex=60)
     assert list(lab.keys()) == ["lab:bob:02:session:x"]
     passing, failing = toy_checks
     failing()
     passing()
-    failing()
-    admin = classroom.admin_client(admin_url)
-    assert classroom.read_progress(admin, ["alice", "bob"]) == {"alice": {}, "bob": {"T.1": True, "T.2": False}}
+    admin = users.admin_client(admin_url)
+    rows = {row.learner.id: row for row in read_progress(admin, [Learner("Bob", "bob")], ["T.1", "T.2"])}
+    assert {e: s.value for e, s in rows["bob"].states.items()} == {"T.1": "passed", "T.2": "attempted"}
 
 
-@needs_server
-def test_progress_command_shows_what_each_learners_checks_recorded(admin_url: str, handout: dict[str, str],
+def test_a_credentials_mismatch_is_caught_when_the_lab_opens(handout: dict[str, str],
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LABKIT_PREFIX", raising=False)
+    monkeypatch.setenv("REDIS_URL", handout["alice"])
+    monkeypatch.setenv("LABKIT_LEARNER", "bob")
+    with pytest.raises(labkit.LabConnectionError,
+                       match=r"logs in as 'lab-alice', who may not use keys under lab:bob:01: \(chosen by "
+                             r"LABKIT_LEARNER=bob\): set LABKIT_LEARNER=alice"):
+        labkit.open_lab("01")
+
+
+@pytest.mark.parametrize("given", ["*", "", "Ω", "al*", "Alice", "zed", "lab:alice:", "learner"])
+def test_instructor_commands_refuse_any_name_but_an_exact_class_learner(
+        given: str, admin_url: str, handout: dict[str, str], capsys: pytest.CaptureFixture) -> None:
+    admin = labkit.connect(admin_url)
+    admin.execute_command("ACL", "SETUSER", "lab-zed", "on", ">theirs", "~lab:zed:*", "+@all")  # not of this class
+    before = _fill(admin)
+    users_before = admin.acl_users()
+    for command in ("reset", "remove"):
+        assert _class(admin_url, command, given) == 2
+        error = capsys.readouterr().err
+        assert "not a learner id of class 'class'" in error and "nothing was" in error
+        assert "Give ids exactly as listed: alice, bob" in error
+    assert _everything(admin) == before and admin.acl_users() == users_before
+    if given == "Alice":
+        assert "did you mean 'alice'?" in error
+
+
+def test_reset_acts_on_exact_learners_and_all_only_on_this_class(admin_url: str, handout: dict[str, str],
+                                                                   monkeypatch: pytest.MonkeyPatch,
                                                                    capsys: pytest.CaptureFixture) -> None:
     admin = labkit.connect(admin_url)
-    labkit.connect(handout["alice"]).hset("lab:alice:progress", mapping={"01.1": "pass", "01.2": "not yet"})
-    capsys.readouterr()
-    assert cli.main(["class", "--admin-url", admin_url, "progress"]) == 0
-    table = capsys.readouterr().out.splitlines()
-    columns = table[0].split()
-    alice, bob = (dict(zip(columns, row.split())) for row in table[1:3])
-    assert (alice["learner"], alice["01.1"], alice["01.2"]) == ("alice", "✓", "✗")
-    assert bob["learner"] == "bob" and {bob[c] for c in columns[1:-1]} == {"·"}
-    assert admin.hgetall("lab:alice:progress") == {"01.1": "pass", "01.2": "not yet"}
-
-
-@needs_server
-def test_reset_one_learner_leaves_every_other_key_intact(admin_url: str, handout: dict[str, str]) -> None:
-    admin = labkit.connect(admin_url)
     before = _fill(admin)
-    assert cli.main(["class", "--admin-url", admin_url, "reset", "Alice"]) == 0
-    after = _everything(admin)
-    assert after == {k: v for k, v in before.items() if not k.startswith("lab:alice:")}
-    assert cli.main(["class", "--admin-url", admin_url, "reset", "--all"]) == 0
-    assert _everything(admin) == OUTSIDE, "the whole class is cleared, and nothing outside it"
-    assert cli.main(["class", "--admin-url", admin_url, "reset", "alice", "--all"]) == 2
+    admin.hset("labkit:class:other", "carol", "Carol")
+    admin.set("lab:carol:progress", "another class's")
+    assert _class(admin_url, "reset", "alice") == 0
+    assert _everything(admin) == {k: v for k, v in {**before, "lab:carol:progress": "another class's"}.items()
+                                  if not k.startswith("lab:alice:")}
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))  # no one to answer
+    assert _class(admin_url, "reset", "--all") == 2
+    assert "no answer" in capsys.readouterr().err and admin.exists("lab:bob:01:session:b")
+    monkeypatch.setattr("sys.stdin", io.StringIO("no\n"))
+    assert _class(admin_url, "reset", "--all") == 2 and admin.exists("lab:bob:01:session:b")
+    monkeypatch.setattr("sys.stdin", io.StringIO("yes\n"))
+    capsys.readouterr()
+    assert _class(admin_url, "reset", "--all") == 0
+    out = capsys.readouterr().out
+    assert "reset --all deletes 2 keys of 2 learners of class 'class'" in out and "lab:alice:, lab:bob:" in out
+    assert _everything(admin) == {**OUTSIDE, "lab:carol:progress": "another class's"}
+    assert _class(admin_url, "reset", "alice", "--all") == 2
 
 
-@needs_server
-def test_create_refuses_to_take_over_a_user_that_is_not_a_lab_user(admin_url: str) -> None:
+def test_remove_deletes_only_the_users_the_lab_made_and_reset_still_finds_them(
+        admin_url: str, handout: dict[str, str], capsys: pytest.CaptureFixture) -> None:
     admin = labkit.connect(admin_url)
     admin.execute_command("ACL", "SETUSER", "lab-zed", "on", ">theirs", "~*", "+@all")
-    before = admin.acl_getuser("lab-zed")
-    with pytest.raises(ClassroomError, match="'lab-zed' already exists with other keys"):
-        classroom.create_users(admin, [Learner("Amy", "amy"), Learner("Zed", "zed")])
-    assert admin.acl_getuser("lab-zed") == before and admin.acl_getuser("lab-amy") is None
+    admin.set("lab:bob:01:x", "bob's")
+    assert _class(admin_url, "remove", "zed") == 2, "lab-zed is not a learner of this class"
+    assert "lab-zed" in admin.acl_users()
+    assert _class(admin_url, "remove", "--all", "--yes") == 0
+    assert "removed 2 learner users" in capsys.readouterr().out
+    assert sorted(admin.acl_users()) == ["admin", "default", "lab-zed"]
+    with pytest.raises(labkit.LabConnectionError, match="rejected the login"):
+        labkit.connect(handout["bob"])
+    assert _class(admin_url, "reset", "--all", "--yes") == 0, "the class record still lists them"
+    assert not admin.exists("lab:bob:01:x")
 
 
-@needs_server
-def test_create_a_numbered_class_and_rotate_remove(admin_url: str, tmp_path: Path,
-                                                   capsys: pytest.CaptureFixture) -> None:
+def test_create_is_idempotent_and_rotates_only_when_asked(admin_url: str, tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture) -> None:
     path = tmp_path / "class.csv"
-    command = ["--admin-url", admin_url, "create", "--count", "30", "--handout", str(path)]
-    assert cli.main(["class", *command]) == 0
-    first = list(csv.DictReader(path.open()))
+    command = ["create", "--count", "30", "--handout", str(path)]
+    assert _class(admin_url, *command) == 0
+    first = list(csv.DictReader(path.open(encoding="utf-8-sig")))
     assert [row["LABKIT_LEARNER"] for row in first] == [f"learner{i:02d}" for i in range(1, 31)]
-    assert cli.main(["class", *command]) == 2, "an existing handout is not overwritten"
-    assert "exists" in capsys.readouterr().err
-    assert cli.main(["class", *command, "--force"]) == 0  # re-creating rotates the passwords
-    second = list(csv.DictReader(path.open()))
+    assert _class(admin_url, *command) == 0
+    assert list(csv.DictReader(path.open(encoding="utf-8-sig"))) == first, "running create again changes nobody"
+    assert "0 new, 30 kept their passwords" in capsys.readouterr().out
+    assert _class(admin_url, "create", "--count", "31", "--handout", str(path)) == 0  # one more learner
+    assert list(csv.DictReader(path.open(encoding="utf-8-sig")))[:30] == first
+    assert _class(admin_url, "create", "--count", "2", "--handout", str(path)) == 2
+    assert "holds the passwords of learner03" in capsys.readouterr().err
+    assert _class(admin_url, "create", "--count", "31", "--handout", str(tmp_path / "new.csv")) == 2
+    error = capsys.readouterr().err
+    assert "31 learners already have users, but their passwords are not in" in error and "--rotate" in error
+    assert _class(admin_url, "create", "--count", "31", "--handout", str(path), "--rotate") == 0
+    second = list(csv.DictReader(path.open(encoding="utf-8-sig")))
     with pytest.raises(labkit.LabConnectionError, match="rejected the login"):
         labkit.connect(first[0]["REDIS_URL"])
     assert labkit.connect(second[0]["REDIS_URL"]).ping()
-    assert cli.main(["class", "--admin-url", admin_url, "remove", "--all"]) == 0
-    with pytest.raises(labkit.LabConnectionError, match="rejected the login"):
-        labkit.connect(second[29]["REDIS_URL"])
-    assert "removed 30 learner users" in capsys.readouterr().out
 
 
-@needs_server
-def test_a_bad_learner_address_changes_nothing(admin_url: str, tmp_path: Path) -> None:
-    command = ["--admin-url", admin_url, "create", "--count", "2", "--handout", str(tmp_path / "c.csv")]
-    assert cli.main(["class", *command, "--learner-url", "unix:///tmp/redis.sock"]) == 2
+def test_create_refuses_a_user_it_did_not_make_or_another_classs_learner(admin_url: str, tmp_path: Path) -> None:
+    admin = users.admin_client(admin_url)
+    admin.execute_command("ACL", "SETUSER", "lab-zed", "on", ">theirs", "~*", "+@all")
+    before = admin.acl_getuser("lab-zed")
+    learners = [Learner("Amy", "amy"), Learner("Zed", "zed")]
+    with pytest.raises(ClassroomError, match="'lab-zed' already exists with other keys"):
+        create_class(admin, ClassRecord(admin), learners, tmp_path / "c.csv", admin_url)
+    assert admin.acl_getuser("lab-zed") == before and admin.acl_getuser("lab-amy") is None
+    create_class(admin, ClassRecord(admin, "monday"), learners[:1], tmp_path / "m.csv", admin_url)
+    with pytest.raises(ClassroomError, match=r"amy \(class 'monday'\)"):
+        create_class(admin, ClassRecord(admin, "tuesday"), learners[:1], tmp_path / "t.csv", admin_url)
+
+
+def test_create_warns_about_a_server_without_a_memory_limit(admin_url: str, tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture) -> None:
+    admin = labkit.connect(admin_url)
+    admin.config_set("maxmemory", "0")
+    assert _class(admin_url, "create", "--count", "1", "--handout", str(tmp_path / "c.csv")) == 0
+    err = capsys.readouterr().err
+    assert "no memory limit (maxmemory 0)" in err and "no aclfile" in err
+
+
+def test_a_full_server_tells_the_learner_and_keeps_what_is_stored(admin_url: str, handout: dict[str, str],
+                                                                  monkeypatch: pytest.MonkeyPatch,
+                                                                  capsys: pytest.CaptureFixture) -> None:
+    monkeypatch.delenv("LABKIT_LEARNER", raising=False)
+    monkeypatch.delenv("LABKIT_PREFIX", raising=False)
+    monkeypatch.setenv("REDIS_URL", handout["alice"])
+    admin = labkit.connect(admin_url)
+    admin.set("lab:bob:01:kept", "bob's")
+    admin.config_set("maxmemory", str(int(admin.info("memory")["used_memory"]) + 2**20))
+    alice = labkit.connect(handout["alice"])
+    with pytest.raises(redis.exceptions.OutOfMemoryError, match="used memory > 'maxmemory'"):
+        alice.set("lab:alice:01:big", "x" * 2**21)  # noeviction: the write is refused, nothing evicted
+    admin.config_set("maxmemory", str(int(admin.info("memory")["used_memory"])))
+    labkit.open_lab("01")
+    assert "The class server is full" in capsys.readouterr().out
+    assert admin.get("lab:bob:01:kept") == "bob's"
+
+
+def test_instructor_commands_given_a_learner_url_say_so(handout: dict[str, str],
+                                                        capsys: pytest.CaptureFixture) -> None:
+    for command in (["progress"], ["reset", "alice"], ["remove", "--all", "--yes"], ["create", "--count", "1",
+                                                                                      "--handout", "x.csv"]):
+        assert cli.main(["class", "--admin-url", handout["alice"], *command]) == 2
+        error = capsys.readouterr().err
+        assert "logs in as 'lab-alice', a learner's user (a handout URL); instructor commands need the admin" \
+            in error and "Traceback" not in error
+
+
+def test_a_bad_address_or_database_changes_nothing(admin_url: str, tmp_path: Path, capsys) -> None:
+    command = ["create", "--count", "2", "--handout", str(tmp_path / "c.csv")]
+    assert _class(admin_url, *command, "--learner-url", "unix:///tmp/redis.sock") == 2
+    assert _class(admin_url[:-1] + "1", *command) == 2
+    assert "uses database 1, but learners are confined to database 0" in capsys.readouterr().err
     assert labkit.connect(admin_url).acl_users() == ["admin", "default"] and not (tmp_path / "c.csv").exists()
 
 
-@needs_server
-def test_a_learner_url_cannot_act_as_instructor(handout: dict[str, str]) -> None:
-    learner_as_admin = labkit.connect(handout["alice"])
-    with pytest.raises(ClassroomError, match="may not manage Redis users"):
-        classroom.create_users(learner_as_admin, [Learner("Eve", "eve")])
+def test_learner_url_keeps_the_address_and_swaps_the_login() -> None:
+    alice = Learner("Alice", "alice")
+    assert learner_url("rediss://admin:pw@cache.example.com:6380/0", alice, "s3") == \
+        "rediss://lab-alice:s3@cache.example.com:6380/0"
+    assert learner_url("redis://127.0.0.1:6379/2", alice, "s3") == "redis://lab-alice:s3@127.0.0.1:6379/0"
+    with pytest.raises(ClassroomError, match="not a server address learners can use"):
+        learner_url("unix:///var/run/redis.sock", alice, "s3")
 
 
-@needs_server
+def test_the_embedded_backend_cannot_host_a_class(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    with pytest.raises(ClassroomError, match="needs a real Redis: set REDIS_URL"):
+        users.admin_client()
+    assert cli.main(["class", "progress"]) == 2
+
+
 def test_every_notebook_runs_as_a_class_learner_and_progress_reads_back_its_checks(
         admin_url: str, handout: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
     # The ACL rules allow what the lessons use; the checks' records reach the instructor's view.
-    monkeypatch.delenv("LABKIT_LEARNER", raising=False)  # the namespace comes from the handout URL's user
-    monkeypatch.delenv("LABKIT_PREFIX", raising=False)
-    notebooks = NOTEBOOKS
-    if not notebooks:
+    for name in ("LABKIT_LEARNER", "LABKIT_PREFIX", "JUPYTERHUB_USER"):
+        monkeypatch.delenv(name, raising=False)  # the namespace comes from the handout URL's user
+    if not NOTEBOOKS:
         pytest.skip("no notebooks yet")
     with ThreadPoolExecutor(2) as pool:
-        runs = list(pool.map(functools.partial(progress.run_notebook, redis_url=handout["bob"]), notebooks))
-    assert {run.path.name: run.errors for run in runs} == {path.name: [] for path in notebooks}
-    solved = {exercise for run in runs for exercise in run.checks}
+        runs = list(pool.map(functools.partial(progress.run_notebook, redis_url=handout["bob"]), NOTEBOOKS))
+    assert {run.path.name: run.errors for run in runs} == {path.name: [] for path in NOTEBOOKS}
+    solved = sorted({exercise for run in runs for exercise in run.checks})
     assert solved and all(run.passed(exercise) for run in runs for exercise in run.checks)
-    admin = labkit.connect(admin_url)
-    assert classroom.read_progress(admin, ["alice", "bob"]) == {"alice": {}, "bob": dict.fromkeys(solved, True)}
-    assert {key.split(":")[1] for key in admin.scan_iter(count=1000)} == {"bob"}, "bob wrote only in lab:bob:"
+    admin = users.admin_client(admin_url)
+    rows = read_progress(admin, [Learner("Alice", "alice"), Learner("Bob", "bob")], solved)
+    assert [row.passed for row in rows] == [0, len(solved)]
+    assert {key.split(":")[1] for key in admin.scan_iter(count=1000) if key.startswith("lab:")} == {"bob"}
 
 
-@needs_server
-def test_a_class_on_a_cluster_has_its_users_on_every_node(cluster_url: str) -> None:
+def test_a_class_on_a_cluster_has_its_users_on_every_node(cluster_url: str, tmp_path: Path) -> None:
     # ACL users live per node: a user on one node only could not write keys in other nodes' slots.
     admin = labkit.connect(cluster_url)
-    learners = [Learner("Carol", "carol")]
-    passwords = classroom.create_users(admin, learners)
+    record = ClassRecord(admin, "cluster-test")
+    carol = Learner("Carol", "carol")
     try:
+        create_class(admin, record, [carol], tmp_path / "c.csv", cluster_url)
         for node in admin.get_nodes():
             assert "lab-carol" in node.redis_connection.acl_users(), f"no lab-carol on {node.name}"
-        url = classroom.learner_url(cluster_url, learners[0], passwords["carol"])
-        carol = labkit.connect(url)
-        keys = [f"lab:carol:01:{n}" for n in range(30)]  # spread over all three primaries' slots
-        for key in keys:
-            carol.set(key, "mine")
+        url = next(csv.DictReader((tmp_path / "c.csv").open(encoding="utf-8-sig")))["REDIS_URL"]
+        client = labkit.connect(url)
+        for key in [f"lab:carol:01:{n}" for n in range(30)]:  # spread over all three primaries' slots
+            client.set(key, "mine")
         with pytest.raises(redis.exceptions.NoPermissionError):
-            carol.set("lab:dave:01:x", "not mine")
-        assert classroom.remove_users(admin, ["carol"]) == 1
+            client.set("lab:dave:01:x", "not mine")
+        assert users.remove_users(admin, [carol]) == 1
         assert all("lab-carol" not in node.redis_connection.acl_users() for node in admin.get_nodes())
     finally:
-        classroom.reset(admin, ["carol"])
-        classroom.remove_users(admin, ["carol"])
+        labkit.Keyspace(admin, carol.prefix).clear()
+        users.remove_users(admin, [carol])
+        admin.delete(record.key)
