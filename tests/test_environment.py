@@ -30,7 +30,19 @@ def conda_requirements() -> dict[str, str]:
 
 def pip_requirements() -> dict[str, str]:
     # The installed metadata is pyproject.toml's (make reinstalls whenever pyproject.toml changes).
-    return dict(_split(r) for r in requires("labkit") or [] if "extra ==" not in r)
+    # conda has no extras: `fakeredis[lua]` there is fakeredis plus what its lua extra requires (lupa).
+    deps = {}
+    for requirement in requires("labkit") or []:
+        if "extra ==" in requirement:
+            continue
+        name, spec = _split(requirement)
+        extras, spec = re.match(r"(?:\[([^\]]*)\])?(.*)", spec).groups()
+        deps[name] = spec
+        for extra in (extras or "").split(","):
+            for dependency in requires(name) or [] if extra else []:
+                if re.search(rf"extra\s*==\s*['\"]{extra}['\"]", dependency):
+                    deps.update([_split(dependency.split(";")[0])])
+    return deps
 
 
 def test_environment_yml_matches_pyproject() -> None:
