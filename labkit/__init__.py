@@ -33,6 +33,23 @@ from labkit.leaderboards.scale import TABLE_HEAD, compare_at_sizes, growth, plot
 from labkit.leaderboards.ties import EarliestFirst
 from labkit.leaderboards.widget import LeaderboardView, LoadProgress
 from labkit.leaderboards.windows import WindowedBoards
+from labkit.production.cells import production_servers
+from labkit.production.eviction import EVICTION_POLICIES, Workload, compare_policies, eviction_table, plot_eviction
+from labkit.production.failover import SAME_REGION, failover_drill
+from labkit.production.link import DelayLink
+from labkit.production.memory import (
+                                      RESERVED_DEFAULT,
+                                      format_bytes,
+                                      lesson_payload,
+                                      measure_sessions,
+                                      node_memory,
+                                      plot_sizing,
+                                      realistic_payload,
+                                      sessions_per_gib,
+                                      smallest_node,
+)
+from labkit.production.replicas import LAG, ReplicaPair, plot_stale, rounded_share, stale_by_gap, stale_reads
+from labkit.production.servers import start_server, stop_servers, wait_until_synced
 from labkit.sessions.memory import MemorySessionStore
 from labkit.sessions.races import race, walkthrough
 from labkit.sessions.redis_store import LESSON_TTL, RedisSessionStore
@@ -40,8 +57,12 @@ from labkit.sessions.store import SESSION_ID_BYTES, SessionStore, new_session_id
 from labkit.timing import Latency, format_duration, measure, measure_side_by_side
 
 __all__ = [
+    "EVICTION_POLICIES",
+    "LAG",
     "LESSON_TTL",
     "POLICIES",
+    "RESERVED_DEFAULT",
+    "SAME_REGION",
     "SESSION_ID_BYTES",
     "TABLE_HEAD",
     "Aggregate",
@@ -50,6 +71,7 @@ __all__ = [
     "Browser",
     "Cookie",
     "CorruptSession",
+    "DelayLink",
     "EarliestFirst",
     "Entry",
     "Fleet",
@@ -72,35 +94,57 @@ __all__ = [
     "Ranking",
     "Record",
     "RedisSessionStore",
+    "ReplicaPair",
     "SessionContended",
     "SessionState",
     "SessionStore",
     "SimulatedGame",
     "Traffic",
     "WindowedBoards",
+    "Workload",
     "backend_banner",
     "bulk_scores",
     "compare_at_sizes",
+    "compare_policies",
     "connect",
+    "eviction_table",
+    "failover_drill",
+    "format_bytes",
     "format_duration",
     "growth",
     "intersect_boards",
     "is_cluster",
     "is_fake",
     "lab_prefix",
+    "lesson_payload",
     "load_imbalance",
     "logged_out_users",
     "logouts",
     "measure",
+    "measure_sessions",
     "measure_side_by_side",
     "merge_boards",
     "new_session_id",
+    "node_memory",
     "open_lab",
+    "plot_eviction",
     "plot_fleet",
     "plot_scale",
+    "plot_sizing",
+    "plot_stale",
+    "production_servers",
     "race",
+    "realistic_payload",
     "redact",
     "requests_per_server",
+    "rounded_share",
     "server_version",
+    "sessions_per_gib",
+    "smallest_node",
+    "stale_by_gap",
+    "stale_reads",
+    "start_server",
+    "stop_servers",
+    "wait_until_synced",
     "walkthrough",
 ]

@@ -1,0 +1,165 @@
+"""Checks for notebook 04's exercises: sizing a node for sessions, and a login that survives a failover.
+
+Check 04.1 calls the learner's function on several node sizes and payloads and compares with the
+exact figure, naming the usual slip (reserved memory left out, a percent used as a share, GB for
+GiB, the devices per user forgotten). Check 04.2 starts its own primary and replica (a delay link
+between them) and judges what the learner's login does: the session is on the replica as soon as
+the function returns True, and with the link cut it answers False within a second, never True.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import redis
+
+from labkit.exercises.checking import NotYet, call, exercise
+from labkit.production.memory import GIB, LESSON_TTL, session_key
+from labkit.production.replicas import LAG, ReplicaPair
+from labkit.production.servers import NO_SERVER, ServerFailed, find_server
+
+# (node GiB, bytes per session, sessions per user, reserved percent)
+SIZING_CASES = [(13.07, 1_218, 2, 25), (0.5, 244, 1, 25), (26.32, 244, 3, 30), (3.09, 1_500, 1, 0)]
+
+
+def users_per_node_answer(node_gib: float, bytes_per_session: float, sessions_per_user: float,
+                          reserved_percent: float) -> int:
+    """The right answer of exercise 04.1."""
+    return math.floor(node_gib * GIB * (100 - reserved_percent) / 100 / (bytes_per_session * sessions_per_user))
+
+
+def _sizing_slip(got: float, case: tuple[float, float, float, float]) -> str:
+    node, size, devices, reserved = case
+    slips = {
+        "you kept no memory back for the server: multiply the node's memory by (1 - reserved_percent / 100)":
+            node * GIB / (size * devices),
+        "reserved_percent is a percent (25 means a quarter): divide it by 100 before taking it from 1":
+            node * GIB * (1 - reserved) / (size * devices),
+        "dividing by 1.25 is not keeping 25% back: the server keeps a quarter, so 75% is left, a factor of 0.75":
+            node * GIB / (1 + reserved / 100) / (size * devices),
+        "node sizes are in GiB (2**30 bytes), not GB (10**9)":
+            node * 1e9 * (100 - reserved) / 100 / (size * devices),
+        "each user holds sessions_per_user sessions: divide by bytes_per_session * sessions_per_user":
+            node * GIB * (100 - reserved) / 100 / size,
+        "you divided by sessions_per_user twice":
+            node * GIB * (100 - reserved) / 100 / (size * devices * devices),
+    }
+    for hint, value in slips.items():
+        if abs(got - value) <= max(1.0, abs(value) * 1e-6):
+            return hint
+    return ""
+
+
+@exercise("04.1", "How many users a node holds")
+def check_users_per_node(users_per_node: Callable[..., Any]) -> str:
+    """`users_per_node(node_gib, bytes_per_session, sessions_per_user, reserved_percent)`: whole users a node holds."""
+    for case in SIZING_CASES:
+        got = users_per_node(*case)
+        expected = users_per_node_answer(*case)
+        where = "users_per_node({}, {}, {}, {})".format(*case)
+        if not isinstance(got, (int, float)) or isinstance(got, bool):
+            raise NotYet(f"{where} returned {got!r}: return a number of users.")
+        if abs(got - expected) <= 1 and float(got).is_integer():
+            continue
+        if abs(got - expected) < 2 and not float(got).is_integer():
+            raise NotYet(f"{where} returned {got!r}: return whole users, rounded down (a part of a user's "
+                         "sessions does not fit): int(...) or math.floor(...).")
+        if got == expected + 1 or (0 < got - expected < 2):
+            raise NotYet(f"{where} returned {got:,}, one too many: round down, not up.")
+        slip = _sizing_slip(float(got), case)
+        raise NotYet(f"{where} returned {got:,.0f}, expected {expected:,}" + (f": {slip}." if slip else
+                     ": memory for data = node_gib * 2**30 * (100 - reserved_percent) / 100 bytes, "
+                     "shared by users of sessions_per_user sessions of bytes_per_session each."))
+    return (f"a cache.r7g.large (13.07 GiB, 25% reserved) holds {users_per_node_answer(*SIZING_CASES[0]):,} users "
+            "with two 1.2 KB sessions each; all four cases match.")
+
+
+class _Watchdog:
+    """Runs the learner's function in a thread, so a WAIT that never returns is reported, not a hung notebook."""
+
+    def __init__(self, function: Callable[..., Any], args: tuple[Any, ...], seconds: float) -> None:
+        self.result: Any = None
+        self.error: BaseException | None = None  # a NotYet naming the learner's exception and line
+        thread = threading.Thread(target=self._run, args=(function, args), daemon=True)
+        thread.start()
+        thread.join(seconds)
+        self.finished = not thread.is_alive()
+
+    def _run(self, function: Callable[..., Any], args: tuple[Any, ...]) -> None:
+        try:
+            self.result = call(function, *args)
+        except NotYet as error:
+            self.error = error
+
+
+def _session_on(client: Any, key: str) -> Any:
+    raw = client.get(key)
+    try:
+        return json.loads(raw) if raw is not None else None
+    except ValueError:
+        return raw
+
+
+@exercise("04.2", "A login that survives a failover")
+def check_save_session_durably(save_session_durably: Callable[..., Any]) -> str:
+    """`save_session_durably(client, key, data)`: JSON with the lesson's TTL; True once a replica has it, else False."""
+    if find_server() is None:
+        raise NotYet("this check starts a primary and a replica, and no Redis server binary was found. " + NO_SERVER)
+    try:
+        pair = ReplicaPair(LAG).start()  # 20 ms each way: a read right after the write is sure to miss
+    except ServerFailed as error:
+        raise NotYet(f"the check could not start its servers: {error}") from None
+    try:
+        return _judge_durable(save_session_durably, pair)
+    finally:
+        pair.stop()
+
+
+def _judge_durable(save: Callable[..., Any], pair: ReplicaPair) -> str:
+    assert pair.link is not None
+    client = pair.primary.client(socket_timeout=3)
+    data = {"user_id": "ada", "logged_in": True}
+    confirmed = 0
+    for _ in range(5):
+        key = session_key()
+        run = _Watchdog(save, (client, key, data), 3)
+        if not run.finished:
+            raise NotYet("your function had not returned after 3 s with the replica connected.")
+        if run.error is not None:
+            raise run.error
+        on_replica = _session_on(pair.r, key)  # read at once, as the next request would
+        on_primary = _session_on(pair.p, key)
+        if on_primary is None:
+            raise NotYet("the session is not on the primary: store it with client.set(key, json.dumps(data), ex=...).")
+        if on_primary != data:
+            raise NotYet(f"the primary holds {pair.p.get(key)!r}: store json.dumps(data), so json.loads reads it back.")
+        ttl = pair.p.ttl(key)
+        if not LESSON_TTL - 60 <= ttl <= LESSON_TTL:
+            raise NotYet(f"the session's TTL is {ttl} s (-1: none): give it the lesson's 8 hours, ex=8 * 3600.")
+        if run.result and on_replica is None:
+            raise NotYet("your function returned True, but the replica did not have the session yet: a read "
+                         "from the reader endpoint would find the user logged out. Wait for a replica: "
+                         "client.wait(1, 100) returns how many replicas have every write so far.")
+        confirmed += bool(run.result)
+    if confirmed < 3:  # a machine that stalls past the timeout may make a right answer say False once or twice
+        raise NotYet(f"with the replica connected your function confirmed only {confirmed} of 5 logins (the last "
+                     f"returned {run.result!r}): return True once WAIT says a replica has the write (this "
+                     "replica is 40 ms away, round trip: give WAIT a timeout of 100 ms or more).")
+    pair.link.pause()
+    key = session_key()
+    run = _Watchdog(save, (client, key, data), 2.5)
+    if not run.finished or isinstance(run.error.__cause__ if run.error else None, redis.TimeoutError):
+        raise NotYet("with the replica cut off your function did not return within 2 s: WAIT's timeout is in "
+                     "milliseconds and 0 means wait forever; give it a bound, e.g. client.wait(1, 100).")
+    if run.error is not None:
+        raise run.error
+    if run.result:
+        raise NotYet(f"with the replica cut off your function returned {run.result!r}: no replica has this "
+                     "session, so a failover now would lose it. Return False when WAIT answers 0 replicas.")
+    return ("with the replica connected the session was there as soon as you returned True; cut off, you "
+            "returned False instead of confirming a login a failover would lose.")
+

@@ -1,0 +1,174 @@
+"""One workload, four eviction policies: who loses what when a node runs out of memory.
+
+Each policy gets its own throwaway server holding leaderboards (sorted sets without a TTL, last
+touched a second before the logins start, like last week's boards kept for the prizes) and
+sessions (SET ... EX, a TTL). The server's `maxmemory` is set just above what they use, with room
+for `room` more sessions; then `logins` new sessions are written. Counted afterwards: sessions that
+were written and are gone, players whose board entry is gone, and writes the server refused (OOM).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+
+from labkit.production.memory import LESSON_TTL, Payload, realistic_payload, session_key
+from labkit.production.servers import LocalServer
+
+EVICTION_POLICIES = ("volatile-lru", "allkeys-lru", "volatile-ttl", "noeviction")
+SAMPLES = 10  # maxmemory-samples: keys looked at per eviction (Redis's default is 5)
+
+
+@dataclass(frozen=True)
+class EvictionResult:
+    """What one policy did to the same workload."""
+
+    policy: str
+    logins: int
+    sessions_written: int
+    sessions_lost: int
+    players: int
+    players_lost: int
+    writes_refused: int
+    evicted_keys: int
+
+
+@dataclass(frozen=True)
+class Workload:
+    """The shared workload: `boards` boards of `players_each`, `sessions` logged in, then `logins` more, `room` fit."""
+
+    boards: int = 10
+    players_each: int = 1_000
+    sessions: int = 2_000
+    logins: int = 5_000
+    room: int = 1_000
+    seed: int = 7
+    payload: Payload = realistic_payload
+
+    @property
+    def players(self) -> int:
+        """Players on all boards together."""
+        return self.boards * self.players_each
+
+
+def _load_boards(client: Any, work: Workload) -> None:
+    rng = random.Random(work.seed)
+    pipe = client.pipeline(transaction=False)
+    for board in range(work.boards):
+        pipe.zadd(f"board:week-{board + 1:02d}", {f"player-{p:05d}": rng.randrange(100_000)
+                                                  for p in range(work.players_each)})
+    pipe.execute()
+
+
+def _write(client: Any, sessions: list[tuple[str, str]]) -> tuple[list[str], int]:
+    """SET ... EX each session (pipelined, errors kept): the keys written and how many were refused."""
+    written, refused = [], 0
+    for start in range(0, len(sessions), 200):
+        batch = sessions[start:start + 200]
+        pipe = client.pipeline(transaction=False)
+        for key, value in batch:
+            pipe.set(key, value, ex=LESSON_TTL)
+        for (key, _), reply in zip(batch, pipe.execute(raise_on_error=False)):
+            if isinstance(reply, redis.exceptions.OutOfMemoryError):
+                refused += 1
+            elif isinstance(reply, Exception):
+                raise reply
+            else:
+                written.append(key)
+    return written, refused
+
+
+class EvictionRun:
+    """One policy's server, prepared up to the logins; `finish()` drives it past maxmemory and counts."""
+
+    def __init__(self, policy: str, work: Workload, sessions: list[tuple[str, str]]) -> None:
+        self.policy, self.work, self.sessions = policy, work, sessions
+        self.server = LocalServer(policy, maxmemory_policy=policy, maxmemory_samples=SAMPLES).start()
+        self.client = self.server.client()
+        _load_boards(self.client, work)
+
+    def finish(self) -> EvictionResult:
+        """Log the first sessions in, set maxmemory just above, write the rest; count what is gone."""
+        sessions = self.sessions
+        before = int(self.client.info("memory")["used_memory"])
+        first, _ = _write(self.client, sessions[:self.work.sessions])
+        used = int(self.client.info("memory")["used_memory"])
+        per_session = (used - before) / len(first)
+        self.client.config_set("maxmemory", int(used + self.work.room * per_session))
+        rest, refused = _write(self.client, sessions[self.work.sessions:])
+        written = first + rest
+        pipe = self.client.pipeline(transaction=False)
+        for key in written:
+            pipe.exists(key)
+        for board in range(self.work.boards):
+            pipe.zcard(f"board:week-{board + 1:02d}")
+        replies = pipe.execute()
+        alive, players = sum(replies[:len(written)]), sum(replies[len(written):])
+        evicted = int(self.client.info("stats")["evicted_keys"])
+        return EvictionResult(self.policy, self.work.logins, len(written), len(written) - alive,
+                              self.work.players, self.work.players - players, refused, evicted)
+
+    def stop(self) -> None:
+        """Stop this policy's server."""
+        self.server.stop()
+
+
+def compare_policies(policies: tuple[str, ...] = EVICTION_POLICIES, work: Workload | None = None) -> list[EvictionResult]:
+    """Run the workload under each policy (one server each) and return their counts, in the order given."""
+    work = work or Workload()
+    rng = random.Random(work.seed + 1)
+    users = range(work.sessions + work.logins)
+    sessions = [(session_key(rng), json.dumps(work.payload(user, rng))) for user in users]
+    runs: list[EvictionRun] = []
+    try:
+        for policy in policies:
+            runs.append(EvictionRun(policy, work, sessions))
+        time.sleep(1.1)  # LRU idle time counts in whole seconds: let the boards be a second idle
+        return [run.finish() for run in runs]
+    finally:
+        for run in runs:
+            run.stop()
+
+
+def about(count: int, step: int = 1_000) -> str:
+    """A count rounded to `step` and said so ('about 3,900'); 0 stays an exact 0."""
+    if count == 0:
+        return "0"
+    return f"about {max(step, round(count / step) * step):,}"
+
+
+def eviction_table(results: list[EvictionResult]) -> str:
+    """The counts side by side, rounded to thousands: eviction samples keys at random, and servers differ, by tens."""
+    lines = [f"{'policy':<14}{'sessions lost':>16}{'players lost':>16}{'writes refused':>17}"]
+    for r in results:
+        lines.append(f"{r.policy:<14}{about(r.sessions_lost):>16}{about(r.players_lost):>16}"
+                     f"{about(r.writes_refused):>17}")
+    work = results[0]
+    lines.append(f"(of {work.sessions_written + work.writes_refused:,} logins and {work.players:,} players)")
+    return "\n".join(lines)
+
+
+def plot_eviction(results: list[EvictionResult]) -> Any:
+    """Bars per policy: sessions lost, players lost, writes refused (as shares of logins and players)."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7.5, 3.6))
+    width = 0.27
+    series = [("sessions lost", lambda r: r.sessions_lost / (r.sessions_written + r.writes_refused), "tab:red"),
+              ("players lost", lambda r: r.players_lost / r.players, "tab:purple"),
+              ("writes refused", lambda r: r.writes_refused / (r.sessions_written + r.writes_refused), "tab:orange")]
+    for i, (label, share, color) in enumerate(series):
+        ax.bar([x + (i - 1) * width for x in range(len(results))], [share(r) for r in results], width,
+               label=label, color=color)
+    ax.set_xticks(range(len(results)), [r.policy for r in results])
+    ax.set(ylabel="share lost or refused", ylim=(0, 1), title="Past maxmemory: the same workload, four policies")
+    ax.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
