@@ -1,10 +1,11 @@
 """The class's progress as an instructor reads it: one row per learner (their roster name), a state per exercise.
 
-Each check run records, in the learner's own hash `lab:<learner>:progress`, the field `<exercise id>`
-set to "pass", "not yet" (an answer ran and is not right yet) or "not started" (the stub ran), and the
-field `<exercise id>:at` set to the Unix time in seconds of that run. Older records hold only the first
-field ("not yet" then also covers a stub, shown as attempted). Learners write that hash themselves, so
-it is read defensively: only the lab's exercise fields are fetched, anything unexpected is marked "?"
+Each check run records, in the learner's own namespace (labkit/exercises/checking.py, `_record`):
+the hash `lab:<learner>:progress`, exercise id -> "pass", "not yet" (an answer ran and is not right
+yet) or "not started" (the stub ran: `NOT_STARTED` here; until the recording side writes it, a stub
+run reads as "not yet", i.e. attempted), and the hash `lab:<learner>:progress:at`, exercise id ->
+the Unix time in whole seconds of that run. Learners write both themselves, so they are read
+defensively: only the lab's exercise fields are fetched (HMGET), anything unexpected is marked "?"
 with a note, and nothing a learner stores can crash the table.
 """
 
@@ -30,7 +31,7 @@ from labkit.exercises import checking as checks
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-AT_SUFFIX = ":at"  # field `<exercise id>:at`: when the check last ran (Unix seconds)
+NOT_STARTED = "not started"  # what the recording side should write when a check ran on the untouched stub
 
 
 class State(Enum):
@@ -47,7 +48,7 @@ class State(Enum):
         return {"not started": "·", "attempted": "✗", "passed": "✓", "unreadable": "?"}[self.value]
 
 
-RECORDED = {checks.PASS: State.PASSED, checks.NOT_YET: State.ATTEMPTED, "not started": State.NOT_STARTED}
+RECORDED = {checks.PASS: State.PASSED, checks.NOT_YET: State.ATTEMPTED, NOT_STARTED: State.NOT_STARTED}
 LEGEND = "✓ passed   ✗ attempted, not passed yet   · not started   ? unreadable (see the notes)"
 
 
@@ -73,22 +74,29 @@ def all_exercises() -> dict[str, str]:
 
 
 def read_progress(client: Client, learners: Sequence[Learner], exercises: Sequence[str]) -> list[Row]:
-    """Each learner's row, read from their progress hash (HMGET of the lab's fields only, in one pipeline)."""
-    fields = [*exercises, *(exercise + AT_SUFFIX for exercise in exercises)]
-    keys = [checks.progress_key(learner.prefix) for learner in learners]
+    """Each learner's row: HMGET of the lab's exercise fields from their progress and progress:at hashes, one pipeline."""
+    keys = [(checks.progress_key(learner.prefix), checks.progress_at_key(learner.prefix)) for learner in learners]
     try:
         pipe = client.pipeline(transaction=False)
-        for key in keys:
-            pipe.hmget(key, fields)
+        for pair in keys:
+            for key in pair:
+                pipe.hmget(key, list(exercises))
         replies = pipe.execute(raise_on_error=False)
+        pairs = list(zip(replies[::2], replies[1::2]))
     except UnicodeDecodeError:  # some learner stored bytes that are not text: read them one by one
-        replies = [_read_one(client, key, fields) for key in keys]
-    return [_row(learner, key, reply, exercises) for learner, key, reply in zip(learners, keys, replies)]
+        pairs = [(_read_one(client, key, exercises), _read_one(client, at, exercises)) for key, at in keys]
+    rows = []
+    for learner, (key, at_key), (states, times) in zip(learners, keys, pairs):
+        row = Row(learner, {})
+        _states(row, key, states, exercises)
+        _times(row, at_key, times, exercises)
+        rows.append(row)
+    return rows
 
 
 def _read_one(client: Client, key: str, fields: Sequence[str]) -> list | Exception:
     try:
-        return client.hmget(key, fields)
+        return client.hmget(key, list(fields))
     except UnicodeDecodeError:
         values: list = []
         for name in fields:
@@ -101,26 +109,35 @@ def _read_one(client: Client, key: str, fields: Sequence[str]) -> list | Excepti
         return exc
 
 
-def _row(learner: Learner, key: str, reply: object, exercises: Sequence[str]) -> Row:
+def _unreadable_key(learner: Learner, key: str, reply: Exception) -> str:
+    if "WRONGTYPE" in str(reply):
+        return f"{key} is not a hash, so it cannot be read: `labkit class reset {learner.id}` clears it"
+    return f"{key} could not be read: {reply}"
+
+
+def _states(row: Row, key: str, reply: object, exercises: Sequence[str]) -> None:
     if isinstance(reply, Exception):
-        note = (f"{key} is not a hash, so it cannot be read: `labkit class reset {learner.id}` clears it"
-                if "WRONGTYPE" in str(reply) else f"{key} could not be read: {reply}")
-        return Row(learner, dict.fromkeys(exercises, State.UNREADABLE), None, [note])
-    values = list(reply) if isinstance(reply, list) else []
-    row = Row(learner, {})
-    for exercise, value in zip(exercises, values):
-        state = State.NOT_STARTED if value is None else RECORDED.get(value, State.UNREADABLE) \
-            if isinstance(value, str) else State.UNREADABLE
+        row.states = dict.fromkeys(exercises, State.UNREADABLE)
+        row.notes.append(_unreadable_key(row.learner, key, reply))
+        return
+    for exercise, value in zip(exercises, reply if isinstance(reply, list) else [None] * len(exercises)):
+        state = State.NOT_STARTED if value is None else (
+            RECORDED.get(value, State.UNREADABLE) if isinstance(value, str) else State.UNREADABLE)
         if state is State.UNREADABLE:
             row.notes.append(f"{key} field {exercise!r} holds {_shown(value)}, not a check's record")
         row.states[exercise] = state
-    for exercise, value in zip(exercises, values[len(exercises):]):
+
+
+def _times(row: Row, key: str, reply: object, exercises: Sequence[str]) -> None:
+    if isinstance(reply, Exception):
+        row.notes.append(_unreadable_key(row.learner, key, reply))
+        return
+    for exercise, value in zip(exercises, reply if isinstance(reply, list) else []):
         when = _seconds(value)
         if value is not None and when is None:
-            row.notes.append(f"{key} field {exercise + AT_SUFFIX!r} holds {_shown(value)}, not a time")
+            row.notes.append(f"{key} field {exercise!r} holds {_shown(value)}, not a time")
         elif when is not None:
             row.last = when if row.last is None else max(row.last, when)
-    return row
 
 
 def _seconds(value: object) -> float | None:

@@ -55,13 +55,16 @@ def test_the_heat_map_has_a_cell_per_learner_and_exercise() -> None:
     assert [label.get_text() for label in axes.get_xticklabels()] == ["01.1", "01.2", "02.1"]
 
 
-FORGED = {
+FORGED = {  # what a learner may write in her own progress hashes, key k and its :at companion
     "a string": lambda r, k: r.set(k, "not a hash"),
     "a list": lambda r, k: r.rpush(k, "x"),
     "extra fields": lambda r, k: r.hset(k, mapping={"01.1": "pass", "zz.9": "pass", "<script>": "x" * 500}),
-    "odd values": lambda r, k: r.hset(k, mapping={"01.1": "PASSED!!", "01.2": "not yet", "01.2:at": "yesterday"}),
-    "bad times": lambda r, k: r.hset(k, mapping={"01.1": "pass", "01.1:at": "inf", "01.2:at": "1e300"}),
-    "not UTF-8": lambda r, k: r.hset(k, mapping={"01.1": b"\xff\xfe", "01.2": "pass", "01.2:at": str(NOW)}),
+    "odd values": lambda r, k: (r.hset(k, mapping={"01.1": "PASSED!!", "01.2": "not yet"}),
+                                r.hset(k + ":at", "01.2", "yesterday")),
+    "bad times": lambda r, k: (r.hset(k, "01.1", "pass"), r.hset(k + ":at", mapping={"01.1": "inf", "01.2": "1e300"})),
+    "times not a hash": lambda r, k: (r.hset(k, "01.1", "pass"), r.set(k + ":at", "x")),
+    "not UTF-8": lambda r, k: (r.hset(k, mapping={"01.1": b"\xff\xfe", "01.2": "pass"}),
+                               r.hset(k + ":at", "01.2", b"\xff")),
     "huge": lambda r, k: r.hset(k, mapping={f"f{i}": "pass" for i in range(20_000)}),
 }
 
@@ -71,7 +74,8 @@ def test_progress_survives_forged_learner_data(forgery: str, admin_url: str, han
                                                capsys: pytest.CaptureFixture) -> None:
     alice = labkit.connect(handout["alice"])
     bob = labkit.connect(handout["bob"])
-    bob.hset("lab:bob:progress", mapping={"01.1": "pass", "01.1:at": str(time.time())})
+    bob.hset("lab:bob:progress", "01.1", "pass")
+    bob.hset("lab:bob:progress:at", "01.1", int(time.time()))
     with alice.pipeline(transaction=False) as pipe:  # a learner's own key, written with her own rights
         FORGED[forgery](pipe, "lab:alice:progress")
         pipe.execute()
@@ -90,8 +94,9 @@ def test_progress_survives_forged_learner_data(forgery: str, admin_url: str, han
         assert alice_row[1:3] == ["?", "✗"] and "note: lab:alice:progress field '01.1' holds 'PASSED!!'" in "\n".join(table)
     if forgery == "not UTF-8":
         assert alice_row[1:3] == ["?", "✓"] and "bytes that are not UTF-8 text" in "\n".join(table)
-    if forgery == "bad times":
-        assert alice_row[-1] == "never" and "not a time" in "\n".join(table)
+    if forgery in ("bad times", "times not a hash"):
+        assert alice_row[1] == "✓" and alice_row[-1] == "never"
+        assert ("not a time" if forgery == "bad times" else "progress:at is not a hash") in "\n".join(table)
 
 
 def test_progress_lists_only_this_class_with_roster_names(admin_url: str, tmp_path: Path,
