@@ -4,6 +4,10 @@ A URL that points at any node of a Redis Cluster (an ElastiCache configuration e
 mode enabled) gets a cluster client: the node is asked `CLUSTER INFO` once, nothing in the URL changes.
 `rediss://` URLs use TLS; the CA that signed the server's certificate comes from the system trust
 store, from `?ssl_ca_certs=/path/ca.pem` in the URL, or from $REDIS_CA_CERT.
+
+Before the client is handed over, every way of failing is tried once and told as a sentence naming
+what was tried and the fix, within about `timeout` seconds (see `preflight`); failures are told
+apart by exception type, errno and Redis's error code, never by searching their text.
 """
 
 from __future__ import annotations
@@ -21,7 +25,8 @@ from redis.cluster import RedisCluster
 from redis.exceptions import RedisClusterException
 from redis.retry import Retry
 
-from labkit.config import ENV_CA_CERT, ENV_PASSWORD, ENV_URL, FAKE_SERVER_VERSION
+from labkit.backend.preflight import FALLBACK, check_reachable, database_of
+from labkit.config import ENV_CA_CERT, ENV_PASSWORD, ENV_URL, FAKE_SERVER_VERSION, redis_url
 from labkit.errors import LabConnectionError
 
 SCHEMES = ("redis", "rediss", "unix")
@@ -32,28 +37,45 @@ Client: TypeAlias = Any
 
 _fake_server: fakeredis.FakeServer | None = None
 
+# The error codes redis-py strips from a reply and turns into an exception class instead.
+_CODE_OF_CLASS: tuple[tuple[type[redis.RedisError], str], ...] = (
+    (redis.exceptions.NoPermissionError, "NOPERM"),
+    (redis.exceptions.BusyLoadingError, "LOADING"),
+    (redis.exceptions.ReadOnlyError, "READONLY"),
+    (redis.exceptions.NoScriptError, "NOSCRIPT"),
+    (redis.exceptions.ExecAbortError, "EXECABORT"),
+    (redis.exceptions.OutOfMemoryError, "OOM"),
+)
+# OpenSSL's verify codes (X509_V_ERR_*) that say the certificate names another host, or is out of date.
+_NAME_MISMATCH = {62, 63, 64}  # HOSTNAME_MISMATCH, EMAIL_MISMATCH, IP_ADDRESS_MISMATCH
+_OUT_OF_DATE = {9, 10}  # CERT_NOT_YET_VALID, CERT_HAS_EXPIRED
+
 
 def connect(url: str | None = None, *, timeout: float = 1.0,
             command_timeout: float = 30.0) -> Client:
     """Return the lab's Redis client: fakeredis unless `url` (or $REDIS_URL) names a server.
 
     Every client from the embedded default shares one fake server, as app servers share one
-    ElastiCache endpoint. A real server is pinged once, so a wrong URL, a refused connection,
-    a failed AUTH or an untrusted TLS certificate raises `LabConnectionError` within about
+    ElastiCache endpoint. A real server is checked once (the URL's database, the host name, the
+    port, TLS, the login, the database), so any mistake raises `LabConnectionError` within about
     `timeout` seconds. Once connected, a command may take up to `command_timeout` seconds (a big
     pipelined load on a busy machine outlasts a second). A node of a Redis Cluster gives a
     `RedisCluster` client for the whole cluster.
     """
-    url = os.environ.get(ENV_URL, "") if url is None else url
+    url = redis_url() if url is None else url
     if not url:
         return fakeredis.FakeRedis(server=_shared_fake_server(), decode_responses=True)
     shown = redact(url)
-    scheme = urlsplit(url).scheme
+    try:
+        scheme = urlsplit(url).scheme
+    except ValueError as exc:
+        raise LabConnectionError(f"{shown!r} is not a valid Redis URL ({exc}). Fix {ENV_URL}.") from None
     if scheme not in SCHEMES:
         raise LabConnectionError(
             f"{shown!r} is not a Redis URL: it must start with redis://, rediss:// (TLS) "
             f"or unix://, for example redis://localhost:6379/0. Fix {ENV_URL} and try again."
         )
+    db = database_of(url, shown)
     options: dict = dict(
         decode_responses=True,
         socket_connect_timeout=timeout,
@@ -66,14 +88,35 @@ def connect(url: str | None = None, *, timeout: float = 1.0,
     if ca_file and "ssl_ca_certs" not in parse_qs(urlsplit(url).query):
         options["ssl_ca_certs"] = ca_file
     try:
-        client = redis.Redis.from_url(url, **options)
+        check = redis.Redis.from_url(url, **options)
     except ValueError as exc:
         raise LabConnectionError(f"{shown!r} is not a valid Redis URL ({exc}). Fix {ENV_URL}.") from None
-    _ping(client, shown, scheme, ca_file)
-    cluster = _is_cluster_node(client, shown)
-    client.close()  # that client only checked the way in; the lab's client waits longer for commands
+    where = check.connection_pool.connection_kwargs
+    where["db"] = 0  # the database is tried on its own below, to say which step failed
+    check_reachable(where, shown, scheme == "rediss", timeout)
+    _ping(check, shown, scheme, ca_file)
+    cluster = _is_cluster_node(check, shown)
+    if db:
+        _check_database(check, shown, db, cluster)
+    check.close()  # that client only checked the way in; the lab's client waits longer for commands
     options["socket_timeout"] = command_timeout
     return _cluster_client(url, options, shown) if cluster else redis.Redis.from_url(url, **options)
+
+
+def error_code(exc: redis.RedisError) -> str:
+    """The error code Redis put before its message (WRONGTYPE, NOPERM, LOADING...; ERR when there is none).
+
+    redis-py strips some codes from the message and keeps them as the exception's class (and, from
+    redis-py 8, its `status_code`); the others stay as the message's first word.
+    """
+    code = getattr(exc, "status_code", None)
+    if code:
+        return str(code)
+    for cls, name in _CODE_OF_CLASS:
+        if isinstance(exc, cls):
+            return name
+    first = str(exc).split(" ", 1)[0]
+    return first if first.isalpha() and first.isupper() and len(first) > 2 else "ERR"
 
 
 def redact(url: str) -> str:
@@ -137,15 +180,7 @@ def _ping(client: Client, shown: str, scheme: str, ca_file: str | None) -> None:
     has_password = bool(client.connection_pool.connection_kwargs.get("password"))
     try:
         client.ping()
-    except (redis.AuthenticationError, redis.ResponseError) as exc:
-        if "SELECT is not allowed in cluster mode" in str(exc):
-            db = client.connection_pool.connection_kwargs.get("db")
-            raise LabConnectionError(
-                f"Redis at {shown} is a cluster, and a cluster has only database 0: end the URL with /0 "
-                f"(not /{db}) or with no database at all."
-            ) from None
-        if not isinstance(exc, redis.AuthenticationError) and "NOAUTH" not in str(exc):
-            raise
+    except redis.AuthenticationError as exc:  # NOAUTH or WRONGPASS
         if not has_password:
             raise LabConnectionError(
                 f"Redis at {shown} needs a password. Put it in {ENV_URL} "
@@ -155,18 +190,36 @@ def _ping(client: Client, shown: str, scheme: str, ca_file: str | None) -> None:
             f"Redis at {shown} rejected the login ({exc}). Check the user name and password in "
             f"{ENV_URL}, or {ENV_PASSWORD}."
         ) from None
+    except (redis.ResponseError, redis.exceptions.BusyLoadingError) as exc:
+        raise _refused_ping(exc, shown) from None
     except TypeError as exc:  # redis-py passes unknown ?name=value URL options to the connection
         raise LabConnectionError(f"{shown!r} has a URL option redis-py does not know ({exc}). Fix {ENV_URL}.") from None
     except (redis.ConnectionError, redis.TimeoutError, ssl.SSLError, OSError) as exc:
         raise _unreachable(exc, shown, scheme, ca_file) from None
 
 
+def _refused_ping(exc: redis.RedisError, shown: str) -> LabConnectionError:
+    code = error_code(exc)
+    if code == "NOPERM":
+        return LabConnectionError(
+            f"Redis at {shown} accepted the login, but this user may not run PING ({exc}). Ask whoever runs "
+            f"the server to allow it (ACL SETUSER <user> +ping), or log in as another user in {ENV_URL}."
+        )
+    if code == "LOADING":
+        return LabConnectionError(f"Redis at {shown} is still loading its data into memory ({exc}). "
+                                  "Wait a moment and try again.")
+    return LabConnectionError(f"Redis at {shown} answered PING with the error {code} ({exc}). "
+                              f"Check that {ENV_URL} names a Redis server.")
+
+
 def _unreachable(exc: BaseException, shown: str, scheme: str, ca_file: str | None) -> LabConnectionError:
-    cause = exc.__context__ or exc.__cause__
-    if isinstance(cause, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(exc):
-        detail = (getattr(cause, "verify_message", None) or _reason(exc)).rstrip(".")
-        if "mismatch" in detail:  # "Hostname mismatch" or "IP address mismatch"
+    cause = exc.__cause__ or exc.__context__
+    if isinstance(cause, ssl.SSLCertVerificationError):
+        detail = (cause.verify_message or _reason(exc)).rstrip(".")
+        if cause.verify_code in _NAME_MISMATCH:  # "Hostname mismatch" or "IP address mismatch"
             fix = "Connect with a host name the certificate names (ElastiCache: the endpoint as shown in the console)."
+        elif cause.verify_code in _OUT_OF_DATE:
+            fix = "Check this machine's clock; if it is right, the server's certificate must be renewed."
         elif ca_file:
             fix = (f"The CA file {ca_file} did not sign the server's certificate: point ssl_ca_certs "
                    f"(in the URL) or {ENV_CA_CERT} at the CA that did.")
@@ -177,15 +230,58 @@ def _unreachable(exc: BaseException, shown: str, scheme: str, ca_file: str | Non
         return LabConnectionError(
             f"TLS certificate verification failed for Redis at {shown}: {detail}. {fix}")
     hint = ""
-    if scheme == "redis" and isinstance(cause, ConnectionResetError | BrokenPipeError):
+    # The port accepted a connection (preflight): a plain-text one that is then dropped met a TLS server.
+    hung_up = isinstance(cause, ConnectionResetError | BrokenPipeError) or (
+        cause is None and type(exc) is redis.ConnectionError)
+    if scheme == "redis" and hung_up:
         hint = (" The server hung up on a plain-text connection: if it uses TLS (ElastiCache in-transit "
                 "encryption), the URL must start with rediss://.")
-    elif scheme == "rediss" and "handshake" in str(cause):
-        hint = " No TLS handshake came back: if this server does not use TLS, the URL must start with redis://."
     return LabConnectionError(
         f"Could not reach Redis at {shown}: {_reason(exc)}.{hint} Is the server running and the host "
-        f"and port right? Unset {ENV_URL} to use the embedded fakeredis instead."
+        f"and port right? {FALLBACK}"
     )
+
+
+def _check_database(client: Client, shown: str, db: int, cluster: bool) -> None:
+    """SELECT the URL's database once, to name the fix when it does not exist or this user may not use it."""
+    if cluster:
+        raise _cluster_has_only_db0(shown, db)
+    try:
+        client.execute_command("SELECT", db)
+    except redis.exceptions.NoPermissionError as exc:
+        raise LabConnectionError(
+            f"Redis at {shown} accepted the login, but this user may not use database {db} (SELECT: {exc}): "
+            f"end the URL with /0, the database the lab uses."
+        ) from None
+    except redis.ResponseError as exc:
+        if _cluster_enabled(client):  # a cluster node that would not answer CLUSTER INFO to this user
+            raise _cluster_has_only_db0(shown, db) from None
+        count = _database_count(client)
+        has = f"has {count} databases (0 to {count - 1}), so no database {db}" if count else \
+            f"has no database {db} (SELECT {db}: {exc})"
+        raise LabConnectionError(f"Redis at {shown} {has}: end the URL with /0, the database the lab uses.") from None
+
+
+def _cluster_has_only_db0(shown: str, db: int) -> LabConnectionError:
+    return LabConnectionError(
+        f"Redis at {shown} is a cluster, and a cluster has only database 0: end the URL with /0 "
+        f"(not /{db}) or with no database at all."
+    )
+
+
+def _database_count(client: Client) -> int | None:
+    """CONFIG GET databases, or None where CONFIG is not allowed (ElastiCache, a restricted user)."""
+    try:
+        return int(client.config_get("databases").get("databases", 0)) or None
+    except (redis.ResponseError, ValueError):
+        return None
+
+
+def _cluster_enabled(client: Client) -> bool:
+    try:
+        return bool(int(client.info("cluster").get("cluster_enabled", 0)))
+    except (redis.ResponseError, ValueError):
+        return False
 
 
 def _is_cluster_node(client: Client, shown: str) -> bool:
