@@ -1,48 +1,60 @@
 """Sessions in Redis, in the lesson's format: `session:{id}` holds a JSON payload with a TTL.
 
 With the same key prefix, a session written by the lesson's `create_session` is read here and the
-other way round (an empty prefix gives the lesson's exact keys). Every command touches one key,
-or keys in a non-transactional pipeline, so the store also works on a cluster where a session
-and its user's index live in different hash slots.
+other way round (an empty prefix gives the lesson's exact keys). A write that depends on what a key
+holds (save, update, refresh, delete) WATCHes the key, reads it, and writes in MULTI/EXEC only if it
+holds a session, so a value some other program stored there is never changed. Each transaction
+touches one key, so the store also works on a cluster, where a session and its user's index
+(`user_index`) live in different hash slots.
 """
 
 from __future__ import annotations
 
-import json
-import re
+import logging
+import math
+import numbers
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 import redis
+from redis.client import NEVER_DECODE
 
-from labkit.backend.connection import Client
+from labkit.backend.connection import Client, error_code
 from labkit.backend.keyspace import Keyspace
-from labkit.errors import BadArgument, CorruptSession, InvalidSessionId, NoSuchSession, SessionContended
-from labkit.sessions.store import new_session_id
+from labkit.errors import BadArgument, CorruptSession, NoSuchSession, SessionContended
+from labkit.sessions.payload import decode, encode, not_a_string
+from labkit.sessions.store import check_id, is_valid_id, new_session_id, shown
+from labkit.sessions.user_index import UserIndex, user_of
 
 LESSON_TTL = int(timedelta(hours=8).total_seconds())  # the lesson's SESSION_TTL
-MAX_ID_LENGTH = 128
-_VALID_ID = re.compile(rf"[A-Za-z0-9_-]{{22,{MAX_ID_LENGTH}}}").fullmatch  # 22 chars of base64 = 128 bits
+MIN_TTL_MS = 1  # Redis counts expiry in whole milliseconds
+# Redis refuses an expiry whose absolute time passes 2**63 - 1 ms, a bound that moves with the clock;
+# half of it, about 146 million years, is a bound that holds today and keeps a float's TTL exact enough.
+MAX_TTL_MS = 2**62
 MAX_UPDATE_ATTEMPTS = 100
+_RAW: dict[str, Any] = {NEVER_DECODE: []}  # read a value as bytes: a non-UTF-8 one must be named, not crash the decoder
+log = logging.getLogger("labkit.sessions")
 
 Change = Callable[[dict[str, Any]], Any]
+T = TypeVar("T")
 
 
 class RedisSessionStore:
     """Server-side sessions shared by every app server that talks to the same Redis.
 
-    `ttl` (seconds or a timedelta; fractions allowed) is the lifetime of a session after its
-    creation or last `refresh`. Sessions whose data names a user under `user_field` (the lesson's
-    `user_id`; the lab's Flask app uses `user`) are also listed in that user's index, so
+    `ttl` (seconds or a timedelta; fractions allowed, down to 1 ms) is the lifetime of a session
+    after its creation or last `refresh`. Sessions whose data names a user under `user_field` (the
+    lesson's `user_id`; the lab's Flask app uses `user`) are also listed in that user's index, so
     `logout_everywhere` can end them all.
     """
 
     def __init__(self, keyspace: Keyspace, ttl: float | timedelta = LESSON_TTL, *,
                  user_field: str = "user_id") -> None:
-        seconds = ttl.total_seconds() if isinstance(ttl, timedelta) else float(ttl)
-        if not seconds > 0:
-            raise BadArgument(f"ttl must be a positive number of seconds, got {ttl!r}")
+        seconds = ttl_seconds(ttl)
+        if not isinstance(user_field, str) or not user_field:
+            raise BadArgument(f"user_field is the name of a field in the session data, not {user_field!r}")
         self.keyspace = keyspace
         self.client: Client = keyspace.client
         self.ttl = seconds
@@ -51,145 +63,146 @@ class RedisSessionStore:
         # Whole seconds use EX, exactly the lesson's command; fractions need PX.
         self._expiry = {"ex": int(seconds)} if seconds.is_integer() else {"px": self._ttl_ms}
         self._session_prefix = keyspace.key("session", "")
+        self._index = UserIndex(keyspace, self._ttl_ms)
 
     def __repr__(self) -> str:
         return f"RedisSessionStore(prefix={self.keyspace.prefix!r}, ttl={self.ttl:g} s)"
 
     def key(self, session_id: str) -> str:
         """The Redis key of a session: `<prefix>session:<id>`."""
-        _check_id(session_id)
+        check_id(session_id)
         return self._session_prefix + session_id
 
     def index_key(self, user_id: object) -> str:
         """The Redis key of the set listing one user's session ids."""
-        return self.keyspace.key("user-sessions", str(user_id))
+        return self._index.key(user_id)
 
     def create(self, data: dict[str, Any]) -> str:
-        """Store a new session holding `data` for `ttl`; return its new 256-bit id."""
+        """Store a new session for `ttl`: SET session:<id> <json> EX, then SADD + PEXPIRE its user's index."""
+        payload = encode(data)
         session_id = new_session_id()
-        payload = _encode(data)
+        user = user_of(data, self.user_field)
         pipe = self.client.pipeline(transaction=False)
         pipe.set(self._session_prefix + session_id, payload, **self._expiry)
-        if data.get(self.user_field) is not None:
-            index = self.index_key(data[self.user_field])
-            pipe.sadd(index, session_id)
-            # Every session lives at most `ttl` after its last create/refresh, so resetting the
-            # index's TTL on each one keeps it alive as long as its newest session.
-            pipe.pexpire(index, self._ttl_ms)
+        if user is not None and not self._index.ordered_pipelines:
+            pipe.execute()  # listed only once it exists: the index drops ids whose session it cannot find
+            pipe = self.client.pipeline(transaction=False)
+        if user is not None:
+            self._index.queue_add(pipe, user, session_id)
         pipe.execute()
         return session_id
 
     def get(self, session_id: str) -> dict[str, Any] | None:
-        """The session's data, or None when it never existed, expired or was deleted."""
-        if type(session_id) is not str or not _VALID_ID(session_id):
-            _check_id(session_id)
-        key = self._session_prefix + session_id
-        try:
-            raw = self.client.get(key)
-        except redis.ResponseError as exc:
-            raise _corrupt(key, exc) from None
-        if raw is None:
-            return None
-        return _decode(key, raw)
+        """The session's data (GET, then JSON), or None when it never existed, expired or was deleted."""
+        if type(session_id) is not str or not is_valid_id(session_id):
+            check_id(session_id)
+        return _read(self.client, self._session_prefix + session_id)
 
     def save(self, session_id: str, data: dict[str, Any]) -> None:
-        """Replace an existing session's data, keeping its expiry; KeyError if it is gone."""
+        """Replace a session's data, keeping its TTL: WATCH + GET (a session?), then SET XX KEEPTTL in MULTI/EXEC.
+
+        NoSuchSession if it is gone; a new user named in `data` lists it in that user's index first.
+        """
         key = self.key(session_id)
-        if not self.client.set(key, _encode(data), xx=True, keepttl=True):
-            raise NoSuchSession(f"no session {_shown(session_id)}: it expired or was deleted")
+        payload = encode(data)
+        user = user_of(data, self.user_field)
+
+        def replace(pipe: Any, old: dict[str, Any]) -> bool:
+            self._list_if_moved(user, user_of(old, self.user_field), session_id)
+            pipe.multi()
+            pipe.set(key, payload, xx=True, keepttl=True)
+            return bool(pipe.execute()[0])
+
+        if not self._transact(key, replace, missing=False):
+            raise NoSuchSession(f"no session {shown(session_id)}: it expired or was deleted")
 
     def delete(self, session_id: str) -> bool:
-        """End the session now (instant invalidation); True when there was one to end."""
+        """End the session now: WATCH + GET (a session?), DEL in MULTI/EXEC, then SREM from its user's index."""
         key = self.key(session_id)
-        try:
-            raw = self.client.getdel(key)
-        except redis.ResponseError as exc:
-            raise _corrupt(key, exc) from None
-        if raw is None:
+
+        def end(pipe: Any, data: dict[str, Any]) -> dict[str, Any] | None:
+            pipe.multi()
+            pipe.delete(key)
+            return data if pipe.execute()[0] else None
+
+        data = self._transact(key, end, missing=None)
+        if data is None:
             return False
-        user_id = _user_of(raw, self.user_field)
-        if user_id is not None:
-            self.client.srem(self.index_key(user_id), session_id)
+        user = user_of(data, self.user_field)
+        if user is not None:
+            self._index.forget(user, [session_id])
         return True
 
     def refresh(self, session_id: str) -> dict[str, Any] | None:
-        """Sliding expiry: restart the session's TTL and return its data (None if it is gone)."""
+        """Sliding expiry: WATCH + GET (a session?), then PEXPIRE in MULTI/EXEC; its data, or None if it is gone.
+
+        Its user's index is extended first (SADD + PEXPIRE), so it outlives the session.
+        """
         key = self.key(session_id)
-        pipe = self.client.pipeline(transaction=False)
-        pipe.pexpire(key, self._ttl_ms)
-        pipe.get(key)
-        try:
-            _, raw = pipe.execute()
-        except redis.ResponseError as exc:
-            raise _corrupt(key, exc) from None
-        if raw is None:
-            return None
-        data = _decode(key, raw)
-        if data.get(self.user_field) is not None:
-            self.client.pexpire(self.index_key(data[self.user_field]), self._ttl_ms)
-        return data
+
+        def extend(pipe: Any, data: dict[str, Any]) -> dict[str, Any] | None:
+            user = user_of(data, self.user_field)
+            if user is not None:
+                self._index.add(user, session_id)
+            pipe.multi()
+            pipe.pexpire(key, self._ttl_ms)
+            return data if pipe.execute()[0] else None
+
+        return self._transact(key, extend, missing=None)
+
+    def update(self, session_id: str, change: Change) -> dict[str, Any] | None:
+        """Apply `change(data)` atomically: WATCH + GET, then SET XX KEEPTTL in MULTI/EXEC, retried on conflict.
+
+        `change` edits the dict in place (or returns a new dict). If another client writes the
+        session between our read and our write, EXEC is refused and `change` runs again on the
+        fresh data, so no concurrent update is lost. The session keeps its expiry. Returns the new
+        data, or None when there is no session.
+        """
+        key = self.key(session_id)
+
+        def apply(pipe: Any, data: dict[str, Any]) -> dict[str, Any] | None:
+            before = user_of(data, self.user_field)
+            changed = change(data)
+            data = data if changed is None else changed
+            payload = encode(data)
+            self._list_if_moved(user_of(data, self.user_field), before, session_id)
+            pipe.multi()
+            pipe.set(key, payload, xx=True, keepttl=True)
+            return data if pipe.execute()[0] else None  # None: it expired between read and write
+
+        return self._transact(key, apply, missing=None)
 
     def ttl_left(self, session_id: str) -> float | None:
-        """Seconds until the session expires, or None when it does not exist."""
+        """Seconds until the session expires (PTTL), or None when it does not exist."""
         left = self.client.pttl(self.key(session_id))
         return None if left < 0 else left / 1000
 
     def sessions_of(self, user_id: object) -> list[str]:
-        """The live session ids of one user, sorted; expired ones are pruned from the index."""
-        index = self.index_key(user_id)
-        ids = sorted(self.client.smembers(index))
-        pipe = self.client.pipeline(transaction=False)
-        for session_id in ids:
-            pipe.exists(self._session_prefix + session_id)
-        alive = pipe.execute() if ids else []
-        dead = [s for s, live in zip(ids, alive) if not live]
-        if dead:
-            self.client.srem(index, *dead)
-        return [s for s, live in zip(ids, alive) if live]
+        """The live session ids of one user, sorted: SMEMBERS of the index, then GET of each listed session."""
+        user = str(user_id)
+        ids = self._index.members(user)
+        values = self._read_many(ids)
+        self._index.forget(user, [s for s, value in zip(ids, values) if value is None])
+        return [s for s, value in zip(ids, values) if self._belongs(value, user)]
 
     def logout_everywhere(self, user_id: object) -> int:
-        """End every session of one user (all devices); return how many were alive."""
-        index = self.index_key(user_id)
-        ids = self.client.smembers(index)
-        if not ids:
-            return 0
-        pipe = self.client.pipeline(transaction=False)  # one DEL per key: keys may sit in different slots
-        for session_id in sorted(ids):
-            pipe.delete(self._session_prefix + session_id)
-        ended = sum(pipe.execute())
-        # SREM only what was read: a session created meanwhile stays listed.
-        self.client.srem(index, *ids)
-        return ended
+        """End every session of one user (all devices); return how many were alive.
 
-    def update(self, session_id: str, change: Change) -> dict[str, Any] | None:
-        """Apply `change(data)` atomically (WATCH/MULTI, retried on conflict); the new data or None.
-
-        `change` edits the dict in place (or returns a new dict). If another client writes the
-        session between our read and our write, the write is refused and `change` runs again on
-        the fresh data, so no concurrent update is lost. The session keeps its expiry.
+        SMEMBERS of the index and GET of each listed session; then each of the user's sessions ends
+        with WATCH + GET + DEL in MULTI/EXEC, so a session that meanwhile moved to another user stays.
         """
-        key = self.key(session_id)
-        with self.client.pipeline(transaction=True) as pipe:
-            for _ in range(MAX_UPDATE_ATTEMPTS):
-                try:
-                    pipe.watch(key)
-                    raw = pipe.get(key)
-                    if raw is None:
-                        pipe.unwatch()
-                        return None
-                    data = _decode(key, raw)
-                    changed = change(data)
-                    data = data if changed is None else changed
-                    pipe.multi()
-                    pipe.set(key, _encode(data), xx=True, keepttl=True)
-                    if pipe.execute() == [None]:
-                        return None  # expired between read and write
-                    return data
-                except redis.WatchError:
-                    continue
-                except redis.ResponseError as exc:
-                    raise _corrupt(key, exc) from None
-        raise SessionContended(f"session {_shown(session_id)} changed under us {MAX_UPDATE_ATTEMPTS} times in a row")
+        user = str(user_id)
+        ids = self._index.members(user)
+        values = self._read_many(ids)
+        ended, gone = 0, [s for s, value in zip(ids, values) if value is None]
+        for session_id, value in zip(ids, values):
+            if self._belongs(value, user):
+                key = self._session_prefix + session_id
+                outcome = self._transact(key, partial(self._end_if_owned, key=key, user=user), missing="gone")
+                ended += outcome == "ended"
+                gone += [session_id] if outcome in ("ended", "gone") else []
+        self._index.forget(user, gone)
+        return ended
 
     def rotate(self, session_id: str, **changes: Any) -> str | None:
         """A new id for the session's data (plus `changes`), and the old id ended: do this at login.
@@ -205,55 +218,100 @@ class RedisSessionStore:
         self.delete(session_id)
         return new_id
 
+    def _transact(self, key: str, act: Callable[[Any, dict[str, Any]], T], missing: T) -> T:
+        """WATCH `key` and read it; `missing` if it is gone, else `act(pipe, data)`, which runs MULTI/EXEC.
 
-def _check_id(session_id: object) -> None:
-    if not isinstance(session_id, str):
-        raise InvalidSessionId(f"a session id is a str, not {type(session_id).__name__}")
-    if len(session_id) > MAX_ID_LENGTH:
-        raise InvalidSessionId(
-            f"session id is {len(session_id):,} characters long; ids are at most {MAX_ID_LENGTH} "
-            "(labkit issues 43): refusing it before it reaches Redis"
-        )
-    if not _VALID_ID(session_id):
-        raise InvalidSessionId(
-            f"malformed session id {_shown(session_id)}: expected 22 to {MAX_ID_LENGTH} URL-safe "
-            "characters (A-Z a-z 0-9 _ -), as secrets.token_urlsafe or uuid4 make"
-        )
+        A key that holds anything but a session raises CorruptSession before `act` can touch it; a
+        write between our read and EXEC refuses the EXEC and the whole step runs again.
+        """
+        with self.client.pipeline(transaction=True) as pipe:
+            for _ in range(MAX_UPDATE_ATTEMPTS):
+                try:
+                    pipe.watch(key)
+                    data = _read(pipe, key)
+                    if data is None:
+                        pipe.unwatch()
+                        return missing
+                    return act(pipe, data)
+                except redis.WatchError:
+                    continue
+        raise SessionContended(f"{key!r} changed under us {MAX_UPDATE_ATTEMPTS} times in a row")
+
+    def _list_if_moved(self, user: str | None, before: str | None, session_id: str) -> None:
+        """Before a write names a new user, list the session in that user's index (SADD + PEXPIRE)."""
+        if user is not None and user != before:
+            self._index.add(user, session_id)
+
+    def _end_if_owned(self, pipe: Any, data: dict[str, Any], *, key: str, user: str) -> str:
+        """DEL in MULTI/EXEC if the (WATCHed) session still names `user`: 'ended', 'gone' or 'moved'."""
+        if user_of(data, self.user_field) != user:
+            pipe.unwatch()
+            return "moved"
+        pipe.multi()
+        pipe.delete(key)
+        return "ended" if pipe.execute()[0] else "gone"
+
+    def _read_many(self, ids: list[str]) -> list[dict[str, Any] | CorruptSession | None]:
+        """GET each listed session in one pipeline: its data, None if gone, or the CorruptSession it raises."""
+        if not ids:
+            return []
+        pipe = self.client.pipeline(transaction=False)
+        for session_id in ids:
+            pipe.execute_command("GET", self._session_prefix + session_id, **_RAW)
+        values: list[dict[str, Any] | CorruptSession | None] = []
+        for session_id, raw in zip(ids, pipe.execute(raise_on_error=False)):
+            try:
+                values.append(_parse(self._session_prefix + session_id, raw))
+            except CorruptSession as exc:
+                log.warning("a user's index lists a key that holds no session; left untouched: %s", exc)
+                values.append(exc)
+        return values
+
+    def _belongs(self, value: object, user: str) -> bool:
+        return isinstance(value, dict) and user_of(value, self.user_field) == user
 
 
-def _shown(session_id: str) -> str:
-    """A session id safe to put in a message: ids are secrets, so only the first 6 characters."""
-    return repr(session_id[:6] + "…") if len(session_id) > 6 else repr(session_id)
+def ttl_seconds(ttl: object) -> float:
+    """`ttl` as seconds, if Redis can keep a key that long: from 1 ms to about 146 million years."""
+    if isinstance(ttl, timedelta):
+        seconds = ttl.total_seconds()
+    elif isinstance(ttl, numbers.Real) and not isinstance(ttl, bool):
+        try:
+            seconds = float(ttl)
+        except OverflowError:  # an int (or a fraction) too big for a float
+            raise _too_long(f"an int of {ttl.bit_length():,} bits" if isinstance(ttl, int) else "a number too "
+                            "big for a float") from None
+    else:
+        raise BadArgument(f"ttl is a number of seconds or a timedelta, not {type(ttl).__name__}")
+    if not math.isfinite(seconds):
+        raise BadArgument(f"ttl must be a finite number of seconds, got {ttl!r}")
+    if not seconds * 1000 >= MIN_TTL_MS:
+        raise BadArgument(f"ttl must be a positive number of seconds, at least 0.001 (1 ms, the smallest "
+                          f"expiry Redis keeps), got {ttl!r}")
+    if not seconds * 1000 <= MAX_TTL_MS:
+        raise _too_long(repr(ttl))
+    return seconds
 
 
-def _encode(data: dict[str, Any]) -> str:
-    if not isinstance(data, dict):
-        raise TypeError(f"session data is a dict, not {type(data).__name__}")
-    return json.dumps(data)
+def _too_long(got: str) -> BadArgument:
+    return BadArgument(f"ttl must be at most {MAX_TTL_MS // 1000:,} seconds (about 146 million years; Redis "
+                       f"refuses expiries much beyond that), got {got}")
 
 
-def _decode(key: str, raw: str) -> dict[str, Any]:
+def _read(conn: Any, key: str) -> dict[str, Any] | None:
+    """GET `key` as raw bytes on a client or a WATCHing pipeline; its session data, or None."""
     try:
-        data = json.loads(raw)
-    except ValueError:
-        raise CorruptSession(
-            f"{key!r} does not hold JSON (it starts {raw[:20]!r}); something other than a session "
-            "store wrote it. It was left untouched: inspect it with GET, remove it with DEL."
-        ) from None
-    if not isinstance(data, dict):
-        raise CorruptSession(f"{key!r} holds JSON {type(data).__name__}, not a session object; left untouched.")
-    return data
+        raw = conn.execute_command("GET", key, **_RAW)
+    except redis.ResponseError as exc:
+        raise _classified(key, exc) from None
+    return _parse(key, raw)
 
 
-def _corrupt(key: str, exc: redis.ResponseError) -> Exception:
-    if "WRONGTYPE" in str(exc):
-        return CorruptSession(f"{key!r} is not a string key (Redis said: {exc}); left untouched.")
-    return exc
+def _parse(key: str, raw: object) -> dict[str, Any] | None:
+    if isinstance(raw, redis.ResponseError):
+        raise _classified(key, raw)
+    return None if raw is None else decode(key, raw)  # type: ignore[arg-type]
 
 
-def _user_of(raw: str, field: str) -> object | None:
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        return None
-    return data.get(field) if isinstance(data, dict) else None
+def _classified(key: str, exc: redis.ResponseError) -> Exception:
+    return not_a_string(key, exc) if error_code(exc) == "WRONGTYPE" else exc

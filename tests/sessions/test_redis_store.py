@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 import threading
 import time
 import uuid
 import warnings
+from datetime import timedelta
 
 import pytest
 
 import labkit
-from labkit.sessions.redis_store import LESSON_TTL, CorruptSession, InvalidSessionId, RedisSessionStore
+from labkit.errors import BadArgument, CorruptSession, InvalidSessionId, NoSuchSession
+from labkit.sessions.redis_store import LESSON_TTL, MAX_TTL_MS, RedisSessionStore
 from labkit.sessions.store import new_session_id
 
 
@@ -86,7 +89,7 @@ def test_save_replaces_data_keeps_the_ttl_and_refuses_a_gone_session(store: Redi
     store.save(session_id, {"n": 2})
     assert store.get(session_id) == {"n": 2} and 59 <= store.ttl_left(session_id) <= 60
     store.delete(session_id)
-    with pytest.raises(KeyError, match="expired or was deleted"):
+    with pytest.raises(NoSuchSession, match="expired or was deleted"):
         store.save(session_id, {"n": 3})
     assert store.get(session_id) is None  # not resurrected without a TTL
 
@@ -203,11 +206,45 @@ def test_json_that_is_not_an_object_and_wrong_types_are_named(store: RedisSessio
     assert space.client.hgetall(store.key(hashed)) == {"user_id": "ada"}
 
 
-def test_bad_ttl_and_data_are_refused(space) -> None:
-    with pytest.raises(ValueError, match="positive"):
-        RedisSessionStore(space, ttl=0)
-    with pytest.raises(TypeError, match="dict, not list"):
+def test_bad_data_is_refused(space) -> None:
+    with pytest.raises(BadArgument, match="dict, not list"):
         RedisSessionStore(space).create([1])
+
+
+@pytest.mark.parametrize("ttl, words", [
+    (0, "positive"),
+    (-5, "positive"),
+    (0.0004, "at least 0.001 (1 ms"),
+    (0.000999, "at least 0.001 (1 ms"),
+    (timedelta(microseconds=500), "at least 0.001"),
+    (1e20, "at most 4,611,686,018,427,387 seconds"),
+    (10**400, "at most 4,611,686,018,427,387 seconds (about 146 million years; Redis refuses expiries much beyond "
+              "that), got an int of 1,329 bits"),
+    (timedelta.max, None),  # 999,999,999 days, about 2.7 million years: Redis keeps it
+    (math.inf, "finite"),
+    (-math.inf, "finite"),
+    (math.nan, "finite"),
+    (True, "not bool"),
+    ("60", "not str"),
+    (None, "not NoneType"),
+], ids=str)
+def test_ttls_redis_would_refuse_are_refused_when_the_store_is_made(space, ttl, words) -> None:
+    if words is None:
+        assert RedisSessionStore(space, ttl=ttl).ttl == ttl.total_seconds()
+        return
+    with pytest.raises(BadArgument, match=re.escape(words)):
+        RedisSessionStore(space, ttl=ttl)
+
+
+@pytest.mark.parametrize("ttl", [0.001, 0.0015, 1, 2.5, timedelta(hours=8), MAX_TTL_MS / 1000])
+def test_every_ttl_the_store_accepts_redis_keeps(space, ttl) -> None:
+    store = RedisSessionStore(space, ttl=ttl)
+    session_id = store.create({"user_id": "ada"})  # SET ... EX/PX and the index's PEXPIRE, both accepted
+    seconds = ttl.total_seconds() if isinstance(ttl, timedelta) else ttl
+    left = space.client.pttl(store.key(session_id))
+    assert left == -2 or 0 <= left <= math.ceil(seconds * 1000 * (1 + 1e-12))  # a 1 ms session may be gone
+    with pytest.raises(BadArgument):
+        RedisSessionStore(space, ttl=MAX_TTL_MS / 1000 * 1.01)
 
 
 def test_repr_shows_no_ids(store: RedisSessionStore, space) -> None:
@@ -224,3 +261,230 @@ def test_a_fleet_on_the_redis_store_logs_nobody_out(space) -> None:
     user = next(u for u in sorted(fleet.browsers) if fleet.logged_in(u))
     assert store.logout_everywhere(user) >= 1
     assert fleet.get(user, "/profile").logged_out
+
+
+# Values another program may keep under a session key: each must be named and left exactly as it was.
+MSGPACK = b"\x82\xa7user_id\xa3ada\xa9logged_in\xc3"  # Flask-Session's default format: {"user_id": "ada", ...}
+NOT_SESSIONS = [
+    ("hash", lambda c, k: c.hset(k, "user_id", "ada"), "is not a string key"),
+    ("list", lambda c, k: c.rpush(k, "ada", "admin"), "is not a string key"),
+    ("set", lambda c, k: c.sadd(k, "ada"), "is not a string key"),
+    ("text, not JSON", lambda c, k: c.set(k, "user=ada;admin=1"), "does not hold JSON (it starts 'user=ada;admin=1')"),
+    ("msgpack (not UTF-8)", lambda c, k: c.set(k, MSGPACK), "bytes that are not UTF-8 text"),
+    ("Latin-1 text", lambda c, k: c.set(k, "café".encode("latin-1")), "not UTF-8"),
+    ("JSON list", lambda c, k: c.set(k, "[1, 2]"), "holds JSON list"),
+    ("JSON string", lambda c, k: c.set(k, '"ada"'), "holds JSON str"),
+    ("JSON number", lambda c, k: c.set(k, "42"), "holds JSON int"),
+    ("JSON null", lambda c, k: c.set(k, "null"), "holds JSON NoneType"),
+]
+EVERY_CALL = {
+    "get": lambda store, s: store.get(s),
+    "refresh": lambda store, s: store.refresh(s),
+    "save": lambda store, s: store.save(s, {"user_id": "mallory"}),
+    "update": lambda store, s: store.update(s, lambda data: data.update(user_id="mallory")),
+    "delete": lambda store, s: store.delete(s),
+    "rotate": lambda store, s: store.rotate(s, user_id="mallory"),
+}
+
+
+@pytest.mark.parametrize("kind, write, message", NOT_SESSIONS, ids=[case[0] for case in NOT_SESSIONS])
+def test_a_value_that_is_not_a_session_is_named_and_never_changed(store: RedisSessionStore, space, kind, write,
+                                                                  message) -> None:
+    session_id = new_session_id()
+    key = store.key(session_id)
+    write(space.client, key)  # no TTL: refresh must not give it one
+    before = space.client.dump(key)
+    for name, call in EVERY_CALL.items():
+        with pytest.raises(CorruptSession, match=re.escape(message)):
+            call(store, session_id)
+        assert space.client.dump(key) == before, f"{name} changed a {kind} it says it left untouched"
+        assert space.client.pttl(key) == -1, f"{name} put a TTL on a {kind}"
+    assert not space.client.exists(store.index_key("mallory")) and store.sessions_of("ada") == []
+
+
+@pytest.mark.parametrize("kind, write, message", NOT_SESSIONS[:5], ids=[case[0] for case in NOT_SESSIONS[:5]])
+def test_logout_everywhere_skips_a_listed_key_that_holds_no_session(store: RedisSessionStore, space, kind, write,
+                                                                    message) -> None:
+    real = store.create({"user_id": "ada"})
+    odd = new_session_id()
+    write(space.client, store.key(odd))
+    space.client.sadd(store.index_key("ada"), odd)  # listed, as if a session had been overwritten
+    before = space.client.dump(store.key(odd))
+    assert store.sessions_of("ada") == [real]
+    assert store.logout_everywhere("ada") == 1 and store.get(real) is None
+    assert space.client.dump(store.key(odd)) == before
+
+
+def test_get_and_delete_read_a_non_utf8_value_without_crashing(store: RedisSessionStore, space) -> None:
+    session_id = new_session_id()
+    space.client.set(store.key(session_id), MSGPACK, ex=60)
+    for call in (store.get, store.delete):
+        with pytest.raises(CorruptSession, match="Flask-Session"):
+            call(session_id)
+    assert space.client.execute_command("GET", store.key(session_id), NEVER_DECODE=[]) == MSGPACK
+    assert space.client.ping()  # the connection is still in step with the server
+
+
+# Every way a write can set or change the user a session names; each step gives (session id, its owner now).
+def _created(store, space):
+    return store.create({"user_id": "bob"}), "bob"
+
+
+def _saved_anonymous_to_bob(store, space):
+    session_id = store.create({"cart": []})
+    store.save(session_id, {"cart": [], "user_id": "bob"})  # notebook 02's login_keeping_the_id
+    return session_id, "bob"
+
+
+def _updated_anonymous_to_bob(store, space):
+    session_id = store.create({"cart": []})
+    store.update(session_id, lambda data: data.update(user_id="bob"))
+    return session_id, "bob"
+
+
+def _saved_bob_to_carol(store, space):
+    session_id = store.create({"user_id": "bob"})
+    store.save(session_id, {"user_id": "carol"})
+    return session_id, "carol"
+
+
+def _updated_bob_to_carol(store, space):
+    session_id = store.create({"user_id": "bob"})
+    store.update(session_id, lambda data: {**data, "user_id": "carol"})  # a new dict, returned
+    return session_id, "carol"
+
+
+def _saved_bob_to_nobody(store, space):
+    session_id = store.create({"user_id": "bob"})
+    store.save(session_id, {"cart": []})  # logged out by a save: no user any more
+    return session_id, None
+
+
+def _bob_to_carol_and_back(store, space):
+    session_id = store.create({"user_id": "bob"})
+    store.update(session_id, lambda data: data.update(user_id="carol"))
+    store.save(session_id, {"user_id": "bob"})
+    return session_id, "bob"
+
+
+def _lessons_session_refreshed(store, space):
+    session_id = lesson_create_session(space.client, space.prefix, "bob")  # written without the store
+    store.refresh(session_id)
+    return session_id, "bob"
+
+
+def _rotated_to_bob(store, space):
+    return store.rotate(store.create({"cart": ["book"]}), user_id="bob"), "bob"
+
+
+USER_WRITES = [_created, _saved_anonymous_to_bob, _updated_anonymous_to_bob, _saved_bob_to_carol,
+               _updated_bob_to_carol, _saved_bob_to_nobody, _bob_to_carol_and_back, _lessons_session_refreshed,
+               _rotated_to_bob]
+
+
+@pytest.mark.parametrize("write", USER_WRITES, ids=[w.__name__.strip("_") for w in USER_WRITES])
+def test_logout_everywhere_ends_a_session_whatever_write_named_its_user(store: RedisSessionStore, space,
+                                                                        write) -> None:
+    session_id, owner = write(store, space)
+    bystander = store.create({"user_id": "dave"})
+    for user in ("bob", "carol", "dave"):
+        expected = [session_id] if user == owner else [bystander] if user == "dave" else []
+        assert store.sessions_of(user) == expected, user
+    for user in ("bob", "carol"):
+        if user != owner:
+            assert store.logout_everywhere(user) == 0 and store.get(session_id) is not None, f"{user} ended it"
+    if owner is not None:
+        assert store.logout_everywhere(owner) == 1
+        assert store.get(session_id) is None and store.sessions_of(owner) == []
+    assert store.get(bystander) == {"user_id": "dave"}
+
+
+def test_a_user_change_racing_a_logout_of_the_old_user_loses_to_it(store: RedisSessionStore) -> None:
+    session_id = store.create({"user_id": "bob"})
+    ended = []
+
+    def to_carol(data: dict) -> None:
+        if not ended:  # bob logs out everywhere between our read and our write
+            ended.append(store.logout_everywhere("bob"))
+        data["user_id"] = "carol"
+
+    assert store.update(session_id, to_carol) is None  # the session was gone when the write retried
+    assert ended == [1] and store.get(session_id) is None and store.sessions_of("carol") == []
+
+
+def test_a_user_change_racing_a_logout_of_the_new_user_is_still_listed(store: RedisSessionStore) -> None:
+    session_id = store.create({"user_id": "bob"})
+    ended = []
+
+    def to_carol(data: dict) -> None:
+        ended.append(store.logout_everywhere("carol"))  # carol has nothing yet: nothing to end
+        data["user_id"] = "carol"
+
+    assert store.update(session_id, to_carol) == {"user_id": "carol"}
+    assert ended == [0] and store.sessions_of("carol") == [session_id]
+    assert store.logout_everywhere("carol") == 1 and store.get(session_id) is None
+
+
+def test_logout_everywhere_never_ends_a_session_another_user_holds(store: RedisSessionStore, space) -> None:
+    carols = store.create({"user_id": "carol"})
+    space.client.sadd(store.index_key("bob"), carols)  # a stale or forged entry in bob's index
+    assert store.sessions_of("bob") == [] and store.logout_everywhere("bob") == 0
+    assert store.get(carols) == {"user_id": "carol"}
+
+
+def test_delete_keeps_the_index_true(store: RedisSessionStore, space) -> None:
+    kept, ended = store.create({"user_id": "ada"}), store.create({"user_id": "ada"})
+    assert store.delete(ended) is True and store.delete(ended) is False
+    assert space.client.smembers(store.index_key("ada")) == {kept}
+    store.delete(kept)
+    assert not space.client.exists(store.index_key("ada"))
+
+
+def test_user_ids_are_matched_as_the_index_names_them(store: RedisSessionStore) -> None:
+    numbered = store.create({"user_id": 7})
+    assert store.sessions_of(7) == store.sessions_of("7") == [numbered]
+    assert store.logout_everywhere("7") == 1
+
+
+# Data JSON would not give back unchanged: refused before anything is written.
+NOT_ROUND_TRIPPABLE = [
+    ({1: "a", "1": "b"}, "key 1 (int): JSON keys are strings, so it would come back as '1', where it would overwrite"),
+    ({1: "a"}, "come back as '1'"),
+    ({True: "a"}, "come back as 'true'"),
+    ({"score": math.nan}, "data['score'] is nan: JSON has no NaN or infinity"),
+    ({"score": math.inf}, "is inf"),
+    ({"cart": [{"price": -math.inf}]}, "data['cart'][0]['price'] is -inf"),
+    ({"pair": (1, 2)}, "data['pair'] is a tuple: JSON would give it back as a list"),
+    ({"tags": {"a", "b"}}, "is a set, which JSON cannot store"),
+    ({"raw": b"x"}, "is a bytes"),
+    ({"when": timedelta(1)}, "is a timedelta"),
+    ({(1, 2): "a"}, "has the key (1, 2) (tuple), which JSON cannot store"),
+]
+
+
+@pytest.mark.parametrize("data, words", NOT_ROUND_TRIPPABLE, ids=[repr(d)[:30] for d, _ in NOT_ROUND_TRIPPABLE])
+def test_data_json_cannot_round_trip_is_refused_not_altered(store: RedisSessionStore, space, data, words) -> None:
+    session_id = store.create({"user_id": "ada"})
+    keys_before = sorted(space.keys())
+    refusals = {
+        "create": lambda: store.create(data),
+        "save": lambda: store.save(session_id, data),
+        "update": lambda: store.update(session_id, lambda old: data),
+        "rotate": lambda: store.rotate(session_id, extra=data),
+    }
+    for name, call in refusals.items():
+        with pytest.raises(BadArgument, match=re.escape(words) if name != "rotate" else None):
+            call()
+    assert store.get(session_id) == {"user_id": "ada"} and sorted(space.keys()) == keys_before
+
+
+def test_a_cycle_is_refused(store: RedisSessionStore) -> None:
+    data: dict = {"user_id": "ada"}
+    data["me"] = data
+    with pytest.raises(BadArgument, match="contains itself"):
+        store.create(data)
+
+
+def test_data_that_round_trips_comes_back_equal(store: RedisSessionStore) -> None:
+    data = {"user_id": "ada", "cart": [1, 2.5, -0.0, True, None, "é", {"nested": []}], "big": 2**80}
+    assert store.get(store.create(data)) == data
