@@ -63,13 +63,13 @@ def check_users_per_node(users_per_node: Callable[..., Any]) -> str:
         where = "users_per_node({}, {}, {}, {})".format(*case)
         if not isinstance(got, (int, float)) or isinstance(got, bool):
             raise NotYet(f"{where} returned {got!r}: return a number of users.")
-        if abs(got - expected) <= 1 and float(got).is_integer():
+        if got == expected:
             continue
-        if abs(got - expected) < 2 and not float(got).is_integer():
+        if abs(got - expected) < 1:
             raise NotYet(f"{where} returned {got!r}: return whole users, rounded down (a part of a user's "
                          "sessions does not fit): int(...) or math.floor(...).")
-        if got == expected + 1 or (0 < got - expected < 2):
-            raise NotYet(f"{where} returned {got:,}, one too many: round down, not up.")
+        if got == expected + 1:
+            raise NotYet(f"{where} returned {got:,}, one too many: round down (int or //), not up or to the nearest.")
         slip = _sizing_slip(float(got), case)
         raise NotYet(f"{where} returned {got:,.0f}, expected {expected:,}" + (f": {slip}." if slip else
                      ": memory for data = node_gib * 2**30 * (100 - reserved_percent) / 100 bytes, "

@@ -1,0 +1,207 @@
+"""Notebook 04's checks pass right answers written in different styles and name the slip in the usual wrong ones.
+
+04.1 is arithmetic; 04.2 runs on a primary and a replica the check starts itself (skipped without a
+server binary). Both record progress on the lab's Redis, so each runs with fakeredis and a real server as that.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from fractions import Fraction
+
+import pytest
+
+from labkit.exercises.production import check_save_session_durably, check_users_per_node
+from tests.production.conftest import server_binary  # noqa: F401 - the fixture: skips without a server binary
+from tests.support import LEGS
+
+
+@pytest.fixture(params=["fakeredis", "redis-server"])
+def lab_url(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The lab's Redis the checks record progress on: the embedded fakeredis, then a real server."""
+    url = "" if request.param == "fakeredis" else request.getfixturevalue("real_redis_url")
+    if not url:
+        LEGS.setdefault("fakeredis", "ran")
+    monkeypatch.setenv("REDIS_URL", url)
+    return url
+
+
+# --- 04.1 ------------------------------------------------------------------------------------------
+def floor_div(node_gib, bytes_per_session, sessions_per_user, reserved_percent):
+    for_data = node_gib * 2**30 * (100 - reserved_percent) / 100
+    return int(for_data // (bytes_per_session * sessions_per_user))
+
+
+def math_floor(node_gib, bytes_per_session, sessions_per_user, reserved_percent):
+    return math.floor(node_gib * 1024**3 * (1 - reserved_percent / 100) / bytes_per_session / sessions_per_user)
+
+
+def float_floor_division(node_gib, bytes_per_session, sessions_per_user, reserved_percent):
+    return (node_gib * 2**30 * (100 - reserved_percent)) // (100 * bytes_per_session * sessions_per_user)
+
+
+def exact_fractions(node_gib, bytes_per_session, sessions_per_user, reserved_percent):
+    usable = Fraction(str(node_gib)) * 2**30 * Fraction(100 - reserved_percent, 100)
+    return int(usable / (bytes_per_session * sessions_per_user))
+
+
+def no_reserve(node_gib, bytes_per_session, sessions_per_user, reserved_percent):
+    return int(node_gib * 2**30 // (bytes_per_session * sessions_per_user))
+
+
+def percent_as_share(node_gib, bytes_per_session, sessions_per_user, reserved_percent):
+    return int(node_gib * 2**30 * (1 - reserved_percent) // (bytes_per_session * sessions_per_user))
+
+
+def divided_by_1_25(node_gib, bytes_per_session, sessions_per_user, reserved_percent):
+    return int(node_gib * 2**30 / (1 + reserved_percent / 100) // (bytes_per_session * sessions_per_user))
+
+
+def gigabytes(node_gib, bytes_per_session, sessions_per_user, reserved_percent):
+    return int(node_gib * 1e9 * (100 - reserved_percent) / 100 // (bytes_per_session * sessions_per_user))
+
+
+def forgot_devices(node_gib, bytes_per_session, sessions_per_user, reserved_percent):
+    return int(node_gib * 2**30 * (100 - reserved_percent) / 100 // bytes_per_session)
+
+
+def rounded(node_gib, bytes_per_session, sessions_per_user, reserved_percent):
+    return round(node_gib * 2**30 * (100 - reserved_percent) / 100 / (bytes_per_session * sessions_per_user))
+
+
+def unrounded(node_gib, bytes_per_session, sessions_per_user, reserved_percent):
+    return node_gib * 2**30 * (100 - reserved_percent) / 100 / (bytes_per_session * sessions_per_user)
+
+
+def devices_twice(node_gib, bytes_per_session, sessions_per_user, reserved_percent):
+    return int(node_gib * 2**30 * (100 - reserved_percent) / 100 / bytes_per_session / sessions_per_user ** 2)
+
+
+def returns_text(node_gib, bytes_per_session, sessions_per_user, reserved_percent):
+    return f"{floor_div(node_gib, bytes_per_session, sessions_per_user, reserved_percent):,} users"
+
+
+def sizing_stub(*args):
+    raise NotImplementedError
+
+
+@pytest.mark.parametrize("answer, passed, phrase", [
+    (floor_div, True, "4,320,752 users"),
+    (math_floor, True, "all four cases match"),
+    (float_floor_division, True, "all four cases match"),
+    (exact_fractions, True, "all four cases match"),
+    (no_reserve, False, "no memory back for the server"),
+    (percent_as_share, False, "divide it by 100"),
+    (divided_by_1_25, False, "a factor of 0.75"),
+    (gigabytes, False, "GiB (2**30 bytes), not GB"),
+    (forgot_devices, False, "divide by bytes_per_session * sessions_per_user"),
+    (devices_twice, False, "sessions_per_user twice"),
+    (rounded, False, "one too many: round down"),
+    (unrounded, False, "whole users, rounded down"),
+    (returns_text, False, "return a number of users"),
+    (sizing_stub, False, "stub"),
+])
+def test_users_per_node_check(lab_url: str, capsys, answer, passed: bool, phrase: str) -> None:
+    result = check_users_per_node(answer)
+    assert result.passed is passed and phrase in result.message, result.message
+
+
+# --- 04.2 ------------------------------------------------------------------------------------------
+TTL = 8 * 3600
+
+
+def set_then_wait(client, key, data):
+    client.set(key, json.dumps(data), ex=TTL)
+    return client.wait(1, 100) >= 1
+
+
+def pipelined(client, key, data):
+    pipe = client.pipeline(transaction=False)
+    pipe.set(key, json.dumps(data), ex=TTL)
+    pipe.wait(1, 200)
+    _, replicas = pipe.execute()
+    return replicas > 0
+
+
+def raw_commands(client, key, data):
+    client.execute_command("SET", key, json.dumps(data), "EX", TTL)
+    return client.execute_command("WAIT", 1, 150) == 1
+
+
+def returns_the_count(client, key, data):
+    client.set(key, json.dumps(data), px=TTL * 1000)
+    return client.wait(1, 500)
+
+
+def set_only(client, key, data):
+    client.set(key, json.dumps(data), ex=TTL)
+    return True
+
+
+def ignores_wait(client, key, data):
+    client.set(key, json.dumps(data), ex=TTL)
+    client.wait(1, 100)
+    return True
+
+
+def waits_forever(client, key, data):
+    client.set(key, json.dumps(data), ex=TTL)
+    return client.wait(1, 0) >= 1
+
+
+def wait_before_set(client, key, data):
+    replicas = client.wait(1, 100)
+    client.set(key, json.dumps(data), ex=TTL)
+    return replicas >= 1
+
+
+def no_ttl(client, key, data):
+    client.set(key, json.dumps(data))
+    return client.wait(1, 100) >= 1
+
+
+def not_json(client, key, data):
+    client.set(key, str(data), ex=TTL)
+    return client.wait(1, 100) >= 1
+
+
+def waits_for_no_replica(client, key, data):
+    client.set(key, json.dumps(data), ex=TTL)
+    return client.wait(0, 100) >= 0
+
+
+def too_short_a_timeout(client, key, data):
+    client.set(key, json.dumps(data), ex=TTL)
+    return client.wait(1, 1) >= 1
+
+
+def never_confirms(client, key, data):
+    client.set(key, json.dumps(data), ex=TTL)
+    return False
+
+
+def durable_stub(client, key, data):
+    raise NotImplementedError
+
+
+@pytest.mark.parametrize("answer, passed, phrase", [
+    (set_then_wait, True, "returned False instead of confirming"),
+    (pipelined, True, "passed"),
+    (raw_commands, True, "passed"),
+    (returns_the_count, True, "passed"),
+    (set_only, False, "the replica did not have the session yet"),
+    (ignores_wait, False, "cut off your function returned True"),
+    (waits_forever, False, "0 means wait forever"),
+    (wait_before_set, False, "the replica did not have the session yet"),
+    (no_ttl, False, "TTL is -1 s"),
+    (not_json, False, "json.dumps(data)"),
+    (waits_for_no_replica, False, "the replica did not have the session yet"),
+    (too_short_a_timeout, False, "timeout of 100 ms or more"),
+    (never_confirms, False, "confirmed only 0 of 5"),
+    (durable_stub, False, "stub"),
+])
+@pytest.mark.usefixtures("server_binary")
+def test_save_session_durably_check(lab_url: str, capsys, answer, passed: bool, phrase: str) -> None:
+    result = check_save_session_durably(answer)
+    assert result.passed is passed and phrase in result.message, result.message
