@@ -83,6 +83,23 @@ def test_a_database_other_than_0_is_refused_clearly(cluster_url: str) -> None:
         connect(cluster_url.replace("/0", "/2"))
 
 
+def test_a_database_other_than_0_is_refused_even_to_a_user_denied_cluster_info(cluster: redis.cluster.RedisCluster) -> None:
+    first = cluster.get_primaries()[0]
+    node = redis.Redis(host=first.host, port=first.port)
+    node.execute_command("ACL", "SETUSER", "lab-no-cluster-info", "on", ">pw", "~lab:*", "+@all", "-cluster")
+    try:
+        with pytest.raises(LabConnectionError, match=r"cluster has only database 0: end the URL with /0 \(not /2\)"):
+            connect(f"redis://lab-no-cluster-info:pw@{first.host}:{first.port}/2")
+    finally:
+        node.execute_command("ACL", "DELUSER", "lab-no-cluster-info")
+        node.close()
+
+
+def test_a_database_that_is_not_a_number_is_refused(cluster_url: str) -> None:
+    with pytest.raises(LabConnectionError, match=r"names the database 'abc'"):
+        connect(cluster_url.replace("/0", "/abc"))
+
+
 def test_a_cluster_that_is_not_ready_fails_fast_and_says_why() -> None:
     bus = str(free_port())  # the default bus port, port + 10000, may be taken or past 65535
     with LocalRedis("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-port", bus) as lonely:
