@@ -78,7 +78,7 @@ class RedisSessionStore:
         return self._index.key(user_id)
 
     def create(self, data: dict[str, Any]) -> str:
-        """Store a new session for `ttl`: SET session:<id> <json> EX, then SADD + PEXPIRE its user's index."""
+        """Store a new session for `ttl`: SET session:<id> <json> EX (PX for fractions), then SADD + PEXPIRE its user's index."""
         payload = encode(data)
         session_id = new_session_id()
         user = user_of(data, self.user_field)
