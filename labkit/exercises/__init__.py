@@ -4,7 +4,7 @@ Notebooks import their checks from here: `from labkit.exercises import check_log
 """
 
 from labkit.exercises.checking import CheckResult, NotYet, exercise
-from labkit.exercises.fleet import check_count_logged_out, check_shared_store_factory, check_users_at_risk
+from labkit.exercises.fleet import check_logout_share, check_logouts_if_stopped, check_shared_store_factory
 from labkit.exercises.leaderboards import check_around_me, check_competition_rank, check_page
 from labkit.exercises.production import check_save_session_durably, check_users_per_node
 from labkit.exercises.sessions import check_add_to_cart, check_create_session, check_login
@@ -15,13 +15,13 @@ __all__ = [
     "check_add_to_cart",
     "check_around_me",
     "check_competition_rank",
-    "check_count_logged_out",
     "check_create_session",
     "check_login",
+    "check_logout_share",
+    "check_logouts_if_stopped",
     "check_page",
     "check_save_session_durably",
     "check_shared_store_factory",
-    "check_users_at_risk",
     "check_users_per_node",
     "exercise",
 ]

@@ -1,98 +1,233 @@
-"""Checks for notebook 01's exercises: counting logged-out users, and who a server failure logs out."""
+"""Checks for notebook 01's exercises: predict the logout share, predict who a failure logs out, share one store.
+
+Each check judges what the answer does: its predictions against fleets that are then really run
+(and really stopped), and a store factory by the requests a fleet built with it serves.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import decimal
+import functools
+import math
+import numbers
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from labkit.exercises.checking import NotYet, exercise
-from labkit.fleet.balancer import Policy
-from labkit.fleet.fleet import Fleet
-from labkit.fleet.records import Record, logged_out_users, logouts
+from labkit.exercises.checking import NotYet, call, collect_failures, exercise
+from labkit.fleet.fleet import AppServer, Fleet
+from labkit.fleet.records import logged_out_users, logouts
 from labkit.fleet.traffic import Traffic
 
+STORE_METHODS = ("create", "get", "save", "delete")
 
-def _played(policy: Policy, seed: int, requests: int, users: int, skew: float = 0.0) -> Fleet:
-    fleet = Fleet(servers=3, policy=policy, seed=seed)
-    fleet.run(requests, Traffic(users=users, skew=skew, seed=seed))
+# -- 01.1 ------------------------------------------------------------------------------------------
+SHARE_SERVERS = (1, 2, 4, 6)  # 3 is worked out in the notebook
+SHARE_TOLERANCE = 0.05  # these seeded runs measure within 0.01 of the exact share; other seeds within 0.035
+
+
+@functools.cache
+def measured_logout_share(servers: int) -> float:
+    """The share of requests carrying a session that a round-robin fleet logged out (even traffic)."""
+    fleet = Fleet(servers=servers, policy="round_robin", seed=0)
+    records = fleet.run(1_000, Traffic(users=100, seed=0))
+    carried = [r for r in records if r.carried_cookie]
+    return sum(r.logged_out for r in carried) / len(carried)
+
+
+def _as_share(value: object, servers: int) -> float:
+    if isinstance(value, bool) or not isinstance(value, (numbers.Real, decimal.Decimal)):
+        raise NotYet(f"for {servers} servers your function returned {value!r}, a {type(value).__name__}; "
+                     "return a number: the share as a fraction from 0 to 1, such as 0.5.")
+    share = float(value)
+    if not math.isfinite(share):
+        raise NotYet(f"for {servers} servers your function returned {share}; return a share from 0 to 1.")
+    return share
+
+
+@exercise("01.1", "predict the logout share for any number of servers")
+def check_logout_share(logout_share: Callable[[int], float]) -> str:
+    """Compare the learner's `logout_share(servers)` with round-robin fleets of 1, 2, 4 and 6 servers."""
+    predicted = {n: _as_share(call(logout_share, n), n) for n in SHARE_SERVERS}
+    measured = {n: measured_logout_share(n) for n in SHARE_SERVERS}
+    shown = ", ".join(f"{predicted[n]:.2f}" for n in SHARE_SERVERS)
+    if any(p > 1 for p in predicted.values()):
+        if all(abs(predicted[n] / 100 - measured[n]) <= SHARE_TOLERANCE for n in SHARE_SERVERS):
+            raise NotYet(f"your predictions for {', '.join(map(str, SHARE_SERVERS))} servers were {shown}: "
+                         "percentages, it seems; return the share as a fraction from 0 to 1 (50% is 0.5).")
+        raise NotYet(f"your predictions for {', '.join(map(str, SHARE_SERVERS))} servers were {shown}, but a "
+                     "share lies between 0 and 1: the requests logged out divided by all requests carrying a session.")
+    if any(p < 0 for p in predicted.values()):
+        raise NotYet(f"your predictions were {shown}; a share of requests cannot be negative.")
+    if len(set(predicted.values())) == 1:
+        raise NotYet(f"you predicted {predicted[1]:.2f} whatever the number of servers, but the fleets measured "
+                     + ", ".join(f"{measured[n]:.2f} for {n}" for n in SHARE_SERVERS)
+                     + ": the share depends on how many servers take turns.")
+    if all(abs(predicted[n] - 1 / n) <= SHARE_TOLERANCE for n in SHARE_SERVERS):
+        raise NotYet("you predicted 1 in n, the chance that the next request reaches the one server holding the "
+                     "session; the question is the share of requests that do not reach it, and are logged out.")
+    if abs(predicted[1] - measured[1]) > SHARE_TOLERANCE:
+        raise NotYet(f"for 1 server you predicted {predicted[1]:.2f}, but with one server every request reaches "
+                     "the server holding its session: nobody is logged out.")
+    for n in SHARE_SERVERS:
+        if abs(predicted[n] - measured[n]) > SHARE_TOLERANCE:
+            raise NotYet(f"for {n} servers you predicted {predicted[n]:.2f}, but the fleet measured "
+                         f"{measured[n]:.2f}; how likely is a user's next request to reach the one server "
+                         f"(of {n}) that holds their session?")
+    return (f"you predicted {shown} for {', '.join(map(str, SHARE_SERVERS[:-1]))} and {SHARE_SERVERS[-1]} servers; "
+            "round-robin fleets measured " + ", ".join(f"{measured[n]:.2f}" for n in SHARE_SERVERS) + ".")
+
+
+# -- 01.2 ------------------------------------------------------------------------------------------
+FAILURE_SCENARIOS = ((3, 9), (4, 0))  # (servers, seed): the second catches answers written for 3 servers
+
+
+def sticky_scenario(servers: int, seed: int) -> Fleet:
+    """A sticky fleet after skewed traffic, where a few users pinned to each server chose to log out."""
+    fleet = Fleet(servers=servers, policy="sticky", seed=seed)
+    fleet.run(400, Traffic(users=60, skew=1.2, seed=seed))
+    for k, name in enumerate(fleet.names, start=1):
+        for user in [u for u in fleet.pinned_to(name) if fleet.logged_in(u)][:k]:
+            fleet.post(user, "/logout")
     return fleet
 
 
-@exercise("01.1", "count the users a round-robin fleet logged out")
-def check_count_logged_out(count_logged_out: Callable[[Sequence[Record]], int]) -> str:
-    """Try the learner's function on a fresh round-robin run and a sticky one (which logs nobody out)."""
-    records = _played("round_robin", seed=7, requests=200, users=80, skew=1.0).records
-    expected = len(logged_out_users(records))
-    answer = count_logged_out(records)
-    if not isinstance(answer, int) or isinstance(answer, bool):
-        raise NotYet(f"your function returned {answer!r}; return a whole number (an int) of users.")
-    if answer == logouts(records) and answer != expected:
-        raise NotYet(f"you returned {answer}, the number of requests that logged someone out; the "
-                     f"question is how many different users that was: collect `record.user` in a set.")
-    if answer != expected:
-        raise NotYet(f"your function returned {answer} on a round-robin run of 200 requests where "
-                     f"{expected} different users were logged out; a request logged its user out "
-                     "when `record.logged_out` is True.")
-    sticky = _played("sticky", seed=7, requests=200, users=80, skew=1.0).records
-    if (again := count_logged_out(sticky)) != 0:
-        raise NotYet(f"on a sticky fleet, where nobody is logged out, your function returned {again}; "
-                     "count only requests whose `record.logged_out` is True.")
-    return (f"{expected} different users were logged out in 200 round-robin requests "
-            f"({logouts(records)} logouts in all), and none with sticky sessions.")
+@functools.cache
+def logged_out_by_stopping(servers: int, seed: int) -> dict[str, int]:
+    """For each server of the scenario: how many users a stop of that server really logs out."""
+    measured = {}
+    for name in sticky_scenario(servers, seed).names:
+        fleet = sticky_scenario(servers, seed)
+        fleet.stop(name)
+        after = [fleet.get(user, "/profile") for user in sorted(fleet.browsers) if fleet.logged_in(user)]
+        measured[name] = len(logged_out_users(after))
+    return measured
 
 
-@exercise("01.2", "predict who a server failure logs out")
-def check_users_at_risk(users_at_risk: Callable[[Fleet, str], list[str]]) -> str:
-    """Compare the learner's prediction with what actually happens when the server stops."""
-    fleet = _played("sticky", seed=11, requests=800, users=80, skew=1.0)
-    for user in fleet.pinned_to("app-2")[:3:2]:  # two users pinned there chose to log out
-        fleet.post(user, "/logout")
-    answer = users_at_risk(fleet, "app-2")
-    if not isinstance(answer, list) or answer != sorted(answer):
-        raise NotYet(f"your function returned a {type(answer).__name__}; return a sorted list of user names.")
-    pinned = set(fleet.pinned_to("app-2"))
-    at_risk = sorted(u for u in pinned if fleet.logged_in(u))
-    if stray := [u for u in answer if u not in pinned]:
-        raise NotYet(f"{stray[0]} is not pinned to app-2 (its affinity cookie names "
-                     f"{fleet.balancer.pinned(fleet.browser(stray[0]))}); look at `fleet.pinned_to(server)`.")
-    if idle := [u for u in answer if not fleet.logged_in(u)]:
-        raise NotYet(f"{len(idle)} of the users you listed (e.g. {idle[0]}) hold no session right now, so "
-                     "they have nothing to lose; keep only users where `fleet.logged_in(user)` is True.")
-    if missed := [u for u in at_risk if u not in answer]:
-        raise NotYet(f"you missed {len(missed)} of the {len(at_risk)} logged-in users pinned to app-2, "
-                     f"e.g. {missed[0]}.")
-    fleet.stop("app-2")
-    fleet.records.clear()
-    for user in sorted(fleet.browsers):
-        if fleet.logged_in(user):
-            fleet.get(user, "/profile")
-    actually = logged_out_users(fleet.records)
-    if actually != answer:  # the prediction must match what the failure really did
-        raise NotYet(f"you predicted {len(answer)} users; stopping app-2 logged out {len(actually)}.")
-    return (f"you predicted {len(answer)} users at risk, and stopping app-2 logged out exactly those "
-            f"{len(actually)}: every logged-in user pinned there, and nobody else.")
+def _as_counts(answer: object, fleet: Fleet) -> dict[str, int]:
+    """The learner's answer as {server name: count}; a server it leaves out counts 0 (as in a Counter)."""
+    if isinstance(answer, str):
+        raise NotYet(f"your function returned the name {answer!r}; return a dict with a count for every "
+                     f"server, such as {{'app-1': 12, 'app-2': 9, ...}}.")
+    if not isinstance(answer, Mapping):
+        raise NotYet(f"your function returned a {type(answer).__name__}; return a dict mapping each server's "
+                     "name to how many users its failure would log out.")
+    if any(isinstance(key, AppServer) for key in answer):
+        raise NotYet("your dict's keys are AppServer objects; use the servers' names (fleet.names) as keys.")
+    if stray := [key for key in answer if key not in fleet.names]:
+        raise NotYet(f"your dict has a key {stray[0]!r}, but this fleet's servers are {', '.join(fleet.names)}.")
+    counts = {}
+    for name in fleet.names:
+        value = answer.get(name, 0)
+        if isinstance(value, (list, set, tuple, frozenset)):
+            raise NotYet(f"for {name} you gave a {type(value).__name__} of users; give their number (len of it).")
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise NotYet(f"for {name} you gave {value!r}; give a whole number of users.")
+        counts[name] = int(value)
+    return counts
+
+
+def _diagnose(counts: dict[str, int], measured: dict[str, int], fleet: Fleet) -> str:
+    """What this wrong prediction counted instead, as far as it can be told."""
+    summary = fleet.summary()
+    pinned = {name: len(fleet.pinned_to(name)) for name in fleet.names}
+    holding = sum(fleet.logged_in(user) for user in fleet.browsers)
+    if counts == summary.requests:
+        return ("these are the requests each server has handled so far; a failure logs out users, however many "
+                "requests they sent.")
+    if counts == pinned:
+        name = next(n for n in fleet.names if pinned[n] != measured[n])
+        return (f"these count every user pinned to each server: for {name} you said {counts[name]}, but stopping "
+                f"it logged out {measured[name]}. Who among its users had nothing to lose?")
+    if all(value == holding for value in counts.values()):
+        return (f"you gave every server all {holding} users holding a session; a failure logs out only those "
+                "the balancer sends to that server.")
+    if not any(counts.values()):
+        return "you predicted nobody, but stopping a server logs out users; logouts so far do not tell who next."
+    name = next(n for n in fleet.names if counts[n] != measured[n])
+    return f"for {name} you predicted {counts[name]}, but stopping it logged out {measured[name]}."
+
+
+@exercise("01.2", "predict how many users each server's failure logs out")
+def check_logouts_if_stopped(logouts_if_stopped: Callable[[Fleet], Mapping[str, int]]) -> str:
+    """The learner's prediction for every server of two sticky fleets, against really stopping each one."""
+    for servers, seed in FAILURE_SCENARIOS:
+        fleet = sticky_scenario(servers, seed)
+        counts = _as_counts(call(logouts_if_stopped, fleet), fleet)
+        measured = logged_out_by_stopping(servers, seed)
+        if counts != measured:
+            raise NotYet(f"on a sticky fleet of {servers} servers, {_diagnose(counts, measured, sticky_scenario(servers, seed))}")
+    servers, seed = FAILURE_SCENARIOS[0]
+    measured = logged_out_by_stopping(servers, seed)
+    requests = sticky_scenario(servers, seed).summary().requests
+    busiest, worst = max(requests, key=requests.__getitem__), max(measured, key=measured.__getitem__)
+    shown = ", ".join(f"{name} {count}" for name, count in measured.items())
+    moral = (f"; {busiest} handles the most requests, yet losing {worst} logs out the most users"
+             if busiest != worst else "")
+    return (f"stopping each server of a 3-server and a 4-server sticky fleet logged out exactly the users you "
+            f"predicted ({shown}){moral}.")
+
+
+# -- 01.3 ------------------------------------------------------------------------------------------
+def _check_store(store: object) -> None:
+    if isinstance(store, type):
+        raise NotYet(f"your factory returned the class {store.__name__} itself, not a store: create one store, "
+                     f"{store.__name__}(), once, outside the function, and return that.")
+    if store is None:
+        raise NotYet("your factory returned None: did it forget to `return` the store?")
+    missing = [m for m in STORE_METHODS if not callable(getattr(store, m, None))]
+    if missing:
+        raise NotYet(f"your factory returned {type(store).__name__} {store!r:.40}, which has no "
+                     f"{', '.join(missing)}; return a session store, such as a MemorySessionStore.")
+
+
+def _probe(store: Any) -> None:
+    """Store a session and read it back, as an app server will: what get returns must be what create stored."""
+    data = {"user": "check-01.3", "cart": ["mug"]}
+    session_id = call(store.create, dict(data, cart=list(data["cart"])))
+    if not isinstance(session_id, str) or not session_id:
+        raise NotYet(f"your store's create returned {session_id!r}; it must return the new session's id (a str).")
+    again = call(store.get, session_id)
+    if again != data:
+        raise NotYet(f"your store's create stored {data}, but its get returned {again!r:.60} for that id; "
+                     "get must return the session's data (a dict), or None only for an unknown id.")
+    call(store.delete, session_id)
 
 
 @exercise("01.3", "give every server one shared store")
 def check_shared_store_factory(store_factory: Callable[[str], Any]) -> str:
-    """A round-robin fleet built with the learner's factory must log nobody out, even across a restart."""
-    first, second = store_factory("app-1"), store_factory("app-2")
-    missing = [m for m in ("create", "get", "save", "delete") if not callable(getattr(first, m, None))]
-    if missing:
-        raise NotYet(f"your factory returned {first!r}, which has no {', '.join(missing)}; return a session "
-                     "store such as a MemorySessionStore.")
-    if first is not second:
-        raise NotYet("your factory gave app-1 and app-2 two different stores, so each server still has its "
-                     "own memory; create ONE store outside the function and return that same store every time.")
-    fleet = Fleet(servers=3, policy="round_robin", store_factory=store_factory, seed=5)
-    fleet.run(600, Traffic(users=50, seed=5))
-    if lost := logouts(fleet.records):
-        raise NotYet(f"round-robin over your stores still logged users out {lost} times in 600 requests.")
+    """A round-robin fleet built with the learner's factory logs nobody out, across a restart of every server."""
+    store = call(store_factory, "app-1")
+    _check_store(store)
+    _probe(store)
+    with collect_failures() as failures:
+        fleet = Fleet(servers=3, policy="round_robin", store_factory=store_factory, seed=5)
+        records = fleet.run(600, Traffic(users=50, seed=5))
+    if failures:
+        raise NotYet(f"{failures.summary(len(records))}. Your store is used inside the app servers; "
+                     "try it by hand: store.create({'user': 'ada'}), then store.get(the id it returned).")
+    logins = [r for r in records if r.path == "/login"]
+    if not any(r.status == 200 for r in logins):
+        raise NotYet(f"none of {len(logins)} logins succeeded (status {logins[0].status}): "
+                     f"{logins[0].body}.")
+    recognised = sum(r.recognised for r in records)
+    if lost := logouts(records):
+        stores = [call(store_factory, name) for name in ("app-1", "app-2")]
+        if stores[0] is not stores[1]:
+            raise NotYet(f"round-robin over your stores logged users out {lost} times in 600 requests: your "
+                         "factory gave app-1 and app-2 two different stores, so each server still has its own "
+                         "memory. Create ONE store outside the function and return that same store every time.")
+        raise NotYet(f"round-robin over your store logged users out {lost} times in 600 requests: a session "
+                     "created on one server was unknown on the next.")
+    if not recognised:
+        raise NotYet("no request was ever recognised as logged in: does your store's get return what create stored?")
     holding = sorted(u for u in fleet.browsers if fleet.logged_in(u))
-    fleet.restart("app-2")
-    after = [fleet.get(u, "/profile") for u in holding]
-    if lost := logouts(after):
-        raise NotYet(f"after app-2 restarted, {lost} of {len(holding)} users were logged out; the factory "
-                     "must return the existing store, not build a new one.")
-    return (f"600 round-robin requests and a restart of app-2 logged out nobody: all 3 servers read "
-            f"one store ({len(holding)} users still logged in).")
+    for name in fleet.names:  # a rolling restart, as a deploy does
+        fleet.restart(name)
+        with collect_failures() as failures:
+            after = [fleet.get(user, "/profile") for user in holding]
+        if failures or (lost := logouts(after)):
+            what = failures.summary(len(after)) if failures else f"{lost} of {len(holding)} users were logged out"
+            raise NotYet(f"after {name} restarted, {what}: when a server starts again, the factory must return "
+                         "the store that already holds the sessions, not a new one.")
+    return (f"600 round-robin requests ({recognised} recognised as logged in) and a restart of every server "
+            f"logged out nobody: all 3 servers read one store ({len(holding)} users still logged in).")
