@@ -35,18 +35,19 @@ from labkit.exercises.checking import (
 _cells = itertools.count(1)
 
 
-def cell(source: str) -> dict[str, Any]:
-    """Run `source` as a notebook cell would be run; return the names it defined."""
+def cell(source: str, **names: Any) -> dict[str, Any]:
+    """Run `source` as a notebook cell would be run (with `names` defined before); return its names."""
     filename = f"/tmp/ipykernel_4242/{next(_cells)}.py"
     lines = [line + "\n" for line in source.splitlines()]
     linecache.cache[filename] = (len(source), None, lines, filename)
-    namespace: dict[str, Any] = {"MemorySessionStore": MemorySessionStore, "Fleet": Fleet}
+    namespace: dict[str, Any] = {"MemorySessionStore": MemorySessionStore, "Fleet": Fleet, **names}
     exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - the test's own learner code
     return namespace
 
 
-def answer(source: str, name: str = "answer") -> Callable[..., Any]:
-    return cell(source)[name]
+def answer(source: str, name: str = "answer", **names: Any) -> Callable[..., Any]:
+    """The function (or other object) called `name` that the cell `source` defines."""
+    return cell(source, **names)[name]
 
 
 # -- toy checks, made like the lab's (registered under ids T.*, removed afterwards) -------------------
