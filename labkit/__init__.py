@@ -50,11 +50,12 @@ from labkit.production.memory import (
 )
 from labkit.production.replicas import LAG, ReplicaPair, plot_stale, rounded_share, stale_by_gap, stale_reads
 from labkit.production.servers import start_server, stop_servers, wait_until_synced
+from labkit.sessions.latency import plot_round_trips, read_verdict
 from labkit.sessions.memory import MemorySessionStore
 from labkit.sessions.races import race, walkthrough
 from labkit.sessions.redis_store import LESSON_TTL, RedisSessionStore
 from labkit.sessions.store import SESSION_ID_BYTES, SessionStore, new_session_id
-from labkit.timing import Latency, format_duration, measure, measure_side_by_side
+from labkit.timing import Latency, format_duration, measure, measure_side_by_side, summarise
 
 __all__ = [
     "EVICTION_POLICIES",
@@ -129,11 +130,13 @@ __all__ = [
     "open_lab",
     "plot_eviction",
     "plot_fleet",
+    "plot_round_trips",
     "plot_scale",
     "plot_sizing",
     "plot_stale",
     "production_servers",
     "race",
+    "read_verdict",
     "realistic_payload",
     "redact",
     "requests_per_server",
@@ -145,6 +148,7 @@ __all__ = [
     "stale_reads",
     "start_server",
     "stop_servers",
+    "summarise",
     "wait_until_synced",
     "walkthrough",
 ]
