@@ -1,24 +1,36 @@
-"""Checks for notebook 02's exercises: a safer create_session, an atomic cart update, login without fixation.
+"""Checks for notebook 02's exercises: hex session ids, a cart with a limit under concurrency, login with a new id.
 
-Each check works under its own child of the notebook's keyspace and clears it afterwards.
+Each check judges what the answer does, never how it is written: 02.1 samples the learner's ids
+(alphabet, length, collisions, an estimate of their random bits); 02.2 runs the learner's code while
+another app server writes the same session at every point between the learner's commands, whatever
+client or API the code uses; 02.3 looks at the sessions left behind after the login.
 """
 
 from __future__ import annotations
 
 import json
-import re
-import uuid
-import warnings
+import math
+import random
+import string
+import threading
+import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 from labkit.backend.keyspace import Keyspace
+from labkit.errors import NoSuchSession
 from labkit.exercises.checking import NotYet, exercise
+from labkit.sessions.races import requests_hooked
 from labkit.sessions.redis_store import LESSON_TTL, RedisSessionStore
 
-_URL_SAFE = re.compile(r"[A-Za-z0-9_-]+")
-_HEX = re.compile(r"[0-9a-fA-F]+")
+__all__ = ["CART_LIMIT", "ID_SAMPLES", "check_add_to_cart", "check_create_session", "check_login", "estimate_bits"]
+
+ID_SAMPLES = 48  # ids drawn from the learner's function in 02.1
+MIN_BITS = 128
+CART_LIMIT = 3  # 02.2: a cart holds at most this many items
+MAX_SENDS = 200  # 02.2: more commands than this for one call means a retry loop that never ends
 
 
 @contextmanager
@@ -31,38 +43,65 @@ def _scratch(space: Keyspace, name: str) -> Iterator[Keyspace]:
         scratch.clear()
 
 
-def _random_bits(session_id: str) -> int:
+def _yours(exc: BaseException) -> str:
+    """Where in the learner's code `exc` was raised: ' (your line N)', or '' if not found."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if "labkit" not in f.filename
+              and "/redis/" not in f.filename and "fakeredis" not in f.filename]
+    return f" (line {frames[-1].lineno} of your cell)" if frames else ""
+
+
+# --- 02.1: session ids judged by sampling ------------------------------------------------------------
+
+# Standard alphabets, smallest first: the characters seen at the varying positions of the ids are
+# snapped to the first that holds them all, so a character that happened not to turn up in the
+# sample does not lower the estimate.
+_ALPHABETS = (string.digits, "0123456789abcdef", "0123456789ABCDEF", "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567",
+              string.digits + string.ascii_lowercase, string.digits + string.ascii_letters,
+              string.digits + string.ascii_letters + "-_", string.digits + string.ascii_letters + "+/=")
+_FEW = 4  # a position taking at most this many values over ID_SAMPLES ids is not drawn from the full alphabet
+
+
+def estimate_bits(ids: list[str]) -> float:
+    """Random bits per id, estimated from a sample: each varying position counts log2 of the alphabet it draws on.
+
+    Positions that never change (a uuid's dashes and version digit) count 0; a position that takes
+    only a few values (a uuid's variant digit) counts log2 of how many it took.
+    """
+    if len(ids) < 2:
+        return 0.0
+    length = min(map(len, ids))
+    columns = [{i[p] for i in ids} for p in range(length)]
+    varying = [c for c in columns if len(c) > 1]
+    seen = set().union(*varying) if varying else set()
+    size = next((len(a) for a in _ALPHABETS if seen <= set(a)), len(seen))
+    return sum(math.log2(len(c)) if len(c) <= _FEW else math.log2(size) for c in varying)
+
+
+def _same_id_after_reseeding(create: Callable[[], str]) -> bool:
+    """True when the ids follow Python's `random` module: reseeded alike, it gives the same id twice."""
+    state = random.getstate()
     try:
-        if uuid.UUID(session_id).version == 4:
-            return 122
-    except ValueError:
-        pass
-    if _HEX.fullmatch(session_id):
-        return len(session_id) * 4  # token_hex: 4 bits a character
-    return len(session_id) * 6 // 8 * 8  # URL-safe base64: 6 bits a character, whole bytes
+        random.seed(20260402)
+        first = create()
+        random.seed(20260402)
+        return create() == first
+    finally:
+        random.setstate(state)
 
 
-@exercise("02.1", "create_session with secrets and SET ... EX")
+@exercise("02.1", "create_session with hexadecimal ids of 128 random bits")
 def check_create_session(create_session: Callable[[Keyspace, str], str], space: Keyspace) -> str:
-    """`create_session(space, user_id)` stores the lesson's JSON under space.key('session', id) for 8 h."""
+    """`create_session(space, user_id)` stores the lesson's JSON for 8 h under a hex id with >= 128 random bits."""
     with _scratch(space, "02.1") as scratch:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", DeprecationWarning)
-            first = create_session(scratch, "ada")
-            second = create_session(scratch, "ada")
-        if any("setex" in str(w.message) for w in caught):
-            raise NotYet("you called setex, which redis-py 8 deprecates: write the same thing with "
-                         "client.set(key, value, ex=SESSION_TTL).")
+        first = create_session(scratch, "ada")
         if not isinstance(first, str):
-            raise NotYet(f"create_session returned a {type(first).__name__}; return the session id (a str).")
-        if first == second:
-            raise NotYet("two calls returned the same id: every session needs a fresh random id.")
+            raise NotYet(f"create_session returned {type(first).__name__} {first!r}; return the session id, a str.")
         key = scratch.key("session", first)
         raw = scratch.client.get(key)
         if raw is None:
             found = sorted(k[len(scratch.prefix):] for k in scratch.keys())
-            raise NotYet(f"nothing is stored under space.key('session', session_id); your keys were {found} "
-                         "(shown without the prefix).")
+            raise NotYet(f"nothing is stored under space.key('session', session_id); the keys your call made were "
+                         f"{found[:3]} (shown without the prefix).")
         try:
             data = json.loads(raw)
         except ValueError:
@@ -71,141 +110,270 @@ def check_create_session(create_session: Callable[[Keyspace, str], str], space: 
             raise NotYet(f"the session holds {data}; the lesson stores {{'user_id': user_id, 'logged_in': True}}.")
         ttl = scratch.client.ttl(key)
         if ttl < 0:
-            raise NotYet("the session key has no TTL, so it would never expire: pass ex=SESSION_TTL.")
+            raise NotYet("the session key has no TTL, so it would never expire: give SET an expiry (ex=SESSION_TTL).")
         if not LESSON_TTL - 5 <= ttl <= LESSON_TTL:
-            raise NotYet(f"the session expires in {ttl:,} s; the lesson's SESSION_TTL is {LESSON_TTL:,} s (8 hours).")
-        bits = _random_bits(first)
-        if bits < 128 or not _URL_SAFE.fullmatch(first):
-            raise NotYet(f"the id carries about {bits} random bits; ask secrets for at least 128 "
-                         "(secrets.token_urlsafe(32) gives 256; token_hex(n) gives 8n: n=16 is 128).")
-        alphabet = "hex digits" if _HEX.fullmatch(first) else "URL-safe characters"
-        return (f"session:<id> holds the lesson's JSON for 8 hours, set with SET ... EX, under an id of "
-                f"{len(first)} {alphabet} (up to {bits} random bits).")
+            raise NotYet(f"the session expires in {ttl:,} s; SESSION_TTL is {LESSON_TTL:,} s (8 hours).")
+        ids = [first] + [create_session(scratch, "ada") for _ in range(ID_SAMPLES - 1)]
+        if len(set(ids)) < len(ids):
+            raise NotYet(f"{len(ids) - len(set(ids))} of {len(ids)} ids repeated an earlier one: each session "
+                         "needs a fresh random id.")
+        not_hex = sorted(set("".join(ids)) - set(string.hexdigits))
+        if not_hex:
+            raise NotYet(f"your ids contain {', '.join(map(repr, not_hex[:4]))}: the gateway accepts hexadecimal "
+                         "digits only (0-9, a-f).")
+        if _same_id_after_reseeding(lambda: create_session(scratch, "ada")):
+            raise NotYet("after random.seed(...) with the same seed your function returned the same id twice: "
+                         "the ids come from the random module, whose outputs can be predicted. Use secrets.")
+        bits = estimate_bits(ids)
+        lengths = sorted({len(i) for i in ids})
+        shown = f"{lengths[0]}" if len(lengths) == 1 else f"{lengths[0]} to {lengths[-1]}"
+        if bits < MIN_BITS - 0.5:
+            raise NotYet(f"over {len(ids)} ids of {shown} hex digits, about {bits:.0f} random bits each: "
+                         f"{MIN_BITS} are needed, at 4 bits per random hex digit.")
+    return (f"{len(ids)} ids sampled: {shown} hex digits, none repeated, about {bits:.0f} random bits each; "
+            "each stored as the lesson's JSON for 8 hours.")
 
 
-_OTHER_ITEM = "umbrella"
-# Commands that read a session: a plain read, or a script, which may read it and write it in one step.
-_READS = frozenset({"GET", "GETEX", "GETDEL", "MGET", "EVAL", "EVAL_RO", "EVALSHA", "EVALSHA_RO",
-                    "FCALL", "FCALL_RO"})
-# Methods that only build one of those commands; the proxy runs them so the command passes through it.
-_READ_METHODS = frozenset({"get", "getex", "getdel", "mget", "eval", "eval_ro", "evalsha", "evalsha_ro",
-                           "fcall", "fcall_ro", "_eval", "_evalsha", "_fcall"})
+# --- 02.2: an atomic conditional update, under interference at every point --------------------------
+
+_NEIGHBOUR_ITEM = "umbrella"
+_OWN_ITEM = "pen"
+_URL_SAFE = set(string.ascii_letters + string.digits + "-_")
 
 
-class _Neighbour:
-    """Another app server that adds an item to the cart, once, right after this one first reads it.
+def _names(packed: Any) -> list[str]:
+    """The command names in a packed RESP request (one command, or a pipeline's batch)."""
+    if isinstance(packed, (bytes, bytearray, memoryview, str)):
+        packed = [packed]
+    data = b"".join(p.encode() if isinstance(p, str) else bytes(p) for p in packed)
+    names, at = [], 0
+    try:
+        while at < len(data) and data[at:at + 1] == b"*":
+            end = data.index(b"\r\n", at)
+            count, at = int(data[at + 1:end]), end + 2
+            for n in range(count):
+                end = data.index(b"\r\n", at)
+                size = int(data[at + 1:end])
+                if n == 0:
+                    names.append(data[end + 2:end + 2 + size].decode(errors="replace").upper())
+                at = end + 2 + size + 2
+    except ValueError:
+        pass
+    return names
 
-    It writes with its own client commands, on a connection other than the one a WATCH holds, just
-    as a second server would, so a WATCH on the session sees the write and a plain read misses it.
+
+class _Runaway(BaseException):
+    """The learner's code kept sending commands: a BaseException, so `except Exception` cannot swallow it."""
+
+
+@dataclass
+class _Interference:
+    """Lets another app server write the session right before the learner's k-th request leaves the client.
+
+    It hooks the connection class every redis-py client (fakeredis's too) sends through, so it sees
+    the learner's requests whatever object sends them: the store, `store.client`, another client
+    made elsewhere, a pipeline, `transaction()`, a script. Only the checking thread is watched.
     """
 
-    def __init__(self, client: Any, key: str) -> None:
-        self.client, self.key = client, key
-        self.wrote = False
+    write: Callable[[], None]
+    strike_at: int | None = None  # 1-based request number; None: only count
+    sent: list[str] = field(default_factory=list)  # one label per request sent, e.g. "WATCH" or "MULTI+SET+EXEC"
+    struck_before: str | None = None
+    _busy: bool = False
+    _thread: int = 0
 
-    def after(self, args: tuple[Any, ...]) -> None:
-        if self.wrote or str(args[0]).upper() not in _READS or self.key not in args[1:]:
+    def before_send(self, command: Any) -> None:
+        if self._busy or threading.get_ident() != self._thread:
             return
-        self.wrote = True
-        data = json.loads(self.client.get(self.key))
-        data["cart"].append(_OTHER_ITEM)
-        self.client.set(self.key, json.dumps(data), xx=True, keepttl=True)
+        label = "+".join(_names(command)) or "?"
+        self.sent.append(label)
+        if len(self.sent) > MAX_SENDS:
+            raise _Runaway
+        if len(self.sent) == self.strike_at:
+            self.struck_before, self._busy = label, True
+            try:
+                self.write()
+            finally:
+                self._busy = False
+
+    @contextmanager
+    def installed(self) -> Iterator[_Interference]:
+        self._thread = threading.get_ident()
+        with requests_hooked(self.before_send):
+            yield self
 
 
-class _Observed:
-    """A client or pipeline as the learner's code sees it: every command passes through unchanged,
-    and the neighbour writes right after the first command that reads the session returns (for a
-    command queued in a pipeline, after `execute`)."""
+@dataclass
+class _CartRun:
+    """One call of the learner's add_to_cart, and what came of it."""
 
-    def __init__(self, target: Any, neighbour: _Neighbour) -> None:
-        self._target, self._neighbour = target, neighbour
-        self._queued: list[tuple[Any, ...]] = []
-
-    def __getattr__(self, name: str) -> Any:
-        method = getattr(type(self._target), name, None)
-        if name in _READ_METHODS and callable(method):
-            return method.__get__(self)  # builds the command and sends it through our execute_command
-        return getattr(self._target, name)
-
-    def __enter__(self) -> _Observed:
-        self._target.__enter__()
-        return self
-
-    def __exit__(self, *exc_info: Any) -> Any:
-        return self._target.__exit__(*exc_info)
-
-    def execute_command(self, *args: Any, **options: Any) -> Any:
-        result = self._target.execute_command(*args, **options)
-        if result is self._target:  # queued in a pipeline: it runs at execute()
-            self._queued.append(args)
-            return self
-        self._neighbour.after(args)
-        return result
-
-    def pipeline(self, *args: Any, **kwargs: Any) -> _Observed:
-        return _Observed(self._target.pipeline(*args, **kwargs), self._neighbour)
-
-    def execute(self, *args: Any, **kwargs: Any) -> Any:
-        queued, self._queued = self._queued, []
-        result = self._target.execute(*args, **kwargs)
-        for command in queued:
-            self._neighbour.after(command)
-        return result
+    returned: Any
+    cart: list[Any]
+    ttl: int
+    neighbour_added: bool
+    sent: list[str]
+    struck_before: str | None
 
 
-@exercise("02.2", "add_to_cart without losing a concurrent update")
+def _run_cart(add_to_cart: Callable[..., Any], space: Keyspace, cart: list[str], strike_at: int | None) -> _CartRun:
+    store = RedisSessionStore(space)
+    session_id = store.create({"cart": list(cart)})
+    key = store.key(session_id)
+    added = [False]
+
+    def neighbour() -> None:  # another server adds an umbrella, atomically, if the cart has room
+        raw = space.client.get(key)
+        data = json.loads(raw) if raw else {}
+        if isinstance(data, dict) and isinstance(data.get("cart"), list) and len(data["cart"]) < CART_LIMIT:
+            data["cart"].append(_NEIGHBOUR_ITEM)
+            space.client.set(key, json.dumps(data), xx=True, keepttl=True)
+            added[0] = True
+
+    hook = _Interference(neighbour, strike_at)
+    try:
+        with hook.installed():
+            try:
+                returned = add_to_cart(store, session_id, _OWN_ITEM)
+            except _Runaway:
+                raise NotYet(f"your code sent more than {MAX_SENDS} requests to Redis for one call "
+                             f"(it began {', '.join(hook.sent[:4])}): does a retry loop never end?") from None
+            except NoSuchSession as exc:
+                raise NotYet(f"your code raised NoSuchSession{_yours(exc)}: {exc}") from None
+        pipe = space.client.pipeline(transaction=False)
+        pipe.get(key)
+        pipe.ttl(key)
+        pipe.delete(key)
+        raw, ttl, _ = pipe.execute()  # read and clean up in one round trip
+    except BaseException:
+        space.client.delete(key)
+        raise
+    if raw is None:
+        raise NotYet("after add_to_cart the session was gone: write it back with SET ... XX KEEPTTL "
+                     "(or store.update), never delete it.")
+    try:
+        stored = json.loads(raw)["cart"]
+    except (ValueError, KeyError, TypeError):
+        raise NotYet(f"after add_to_cart the session holds {raw[:60]!r}: keep it a JSON object with a 'cart' "
+                     "list.") from None
+    return _CartRun(returned, stored, ttl, added[0], hook.sent, hook.struck_before)
+
+
+def _judge_cart(run: _CartRun, before: list[str]) -> None:
+    """Raise NotYet if this run's effect is wrong; the hint names what went wrong and where."""
+    cart, where = run.cart, (f"right before your {run.struck_before}" if run.struck_before else "")
+    if run.returned not in (True, False) or isinstance(run.returned, str):
+        raise NotYet(f"add_to_cart returned {run.returned!r}: return True when it added the item, False when "
+                     f"the cart already held {CART_LIMIT} items.")
+    if len(cart) > CART_LIMIT and not run.struck_before:
+        raise NotYet(f"on the cart {before} your code added {_OWN_ITEM!r}: it ended with {len(cart)} items, over "
+                     f"the limit of {CART_LIMIT}.")
+    if len(cart) > CART_LIMIT:
+        raise NotYet(f"the cart ended with {len(cart)} items {cart}, over the limit of {CART_LIMIT}: another "
+                     f"server added {_NEIGHBOUR_ITEM!r} {where}, after your code had checked the size. Check "
+                     "and write in one atomic step.")
+    if run.neighbour_added and _NEIGHBOUR_ITEM not in cart:
+        raise NotYet(f"another server added {_NEIGHBOUR_ITEM!r} {where}, and your write threw it away: the cart "
+                     f"is {cart} (a lost update). Read, change and write back in one atomic step "
+                     "(WATCH/MULTI with a retry, a script, or store.update).")
+    if cart.count(_OWN_ITEM) > 1:
+        raise NotYet(f"the cart is {cart}: {_OWN_ITEM!r} went in {cart.count(_OWN_ITEM)} times for one call.")
+    if any(item not in cart for item in before):
+        raise NotYet(f"the cart started as {before} and ended as {cart}: items already in it were lost.")
+    if bool(run.returned) != (_OWN_ITEM in cart):
+        said = "added" if run.returned else "did not add"
+        raise NotYet(f"add_to_cart returned {run.returned!r} (it {said} the item), but the cart is {cart}"
+                     + (f" (another server wrote {where})" if run.struck_before else "") + ".")
+    if run.ttl < 0:
+        raise NotYet("after your write the session had no TTL left, so it would never expire: keep the expiry "
+                     "(SET ... KEEPTTL; store.update does).")
+
+
+@exercise("02.2", "add to a cart of at most 3 items without losing a concurrent update")
 def check_add_to_cart(add_to_cart: Callable[[RedisSessionStore, str, str], Any], space: Keyspace) -> str:
-    """`add_to_cart(store, session_id, item)` appends `item` to the session's cart atomically.
+    """`add_to_cart(store, session_id, item)` adds `item` if the cart has room, atomically; True if it did.
 
-    The store handed to the learner's code talks to Redis through `_Observed`, so however the code
-    reads the session (store.get, store.update, client.get, a GET after WATCH, a script), another
-    server's write lands right after that read, on its own connection.
+    First a call on its own, and one on a full cart; then, for every request the first call sent,
+    a call during which another server adds an item right before that request leaves.
     """
-    with _scratch(space, "02.2") as scratch:
-        session_id = RedisSessionStore(scratch, ttl=60).create({"user_id": "ada", "cart": ["book"]})
-        neighbour = _Neighbour(scratch.client, scratch.key("session", session_id))
-        store = RedisSessionStore(Keyspace(_Observed(scratch.client, neighbour), scratch.prefix), ttl=60)
-        add_to_cart(store, session_id, "pen")
-        cart = (RedisSessionStore(scratch).get(session_id) or {}).get("cart", [])
-        if "pen" not in cart:
-            raise NotYet(f"after add_to_cart(store, session_id, 'pen') the cart is {cart}: 'pen' never arrived.")
-        if not neighbour.wrote:
-            raise NotYet(f"the cart is {cart}, but your code never read the session (the check watches GET, "
-                         "GETEX, GETDEL, MGET and scripts), so it cannot have kept what was there: read it, "
-                         "append, and write it back in one atomic step (store.update(session_id, change)).")
-        if _OTHER_ITEM not in cart:
-            raise NotYet(f"the cart is {cart}: another server added {_OTHER_ITEM!r} between your read and your "
-                         "write, and your write threw it away (a lost update). Make read-modify-write one "
-                         "atomic step: store.update(session_id, change), or the WATCH/MULTI loop of §4.")
-        if sorted(cart) != sorted(["book", "pen", _OTHER_ITEM]):
-            raise NotYet(f"the cart is {cart}; expected 'book', 'pen' and {_OTHER_ITEM!r} once each.")
-        left = RedisSessionStore(scratch).ttl_left(session_id)
-        if left is None or not 0 < left <= 60:
-            raise NotYet("the session lost its expiry: keep the TTL when you write (keepttl=True; store.update "
-                         "does).")
-        return f"a concurrent write from another server ({_OTHER_ITEM!r}) survived your update: cart {cart}."
+    full = ["book", "lamp", "mug"]
+    if _judge_first(_run_cart(add_to_cart, space, full, None), full, "a full cart") is not False:
+        raise NotYet(f"on a cart already holding {full} your add_to_cart returned True: the limit is {CART_LIMIT}.")
+    before = ["book", "lamp"]
+    alone = _run_cart(add_to_cart, space, before, None)
+    if _judge_first(alone, before, "a cart with room") is not True:
+        raise NotYet(f"on the cart {before} your add_to_cart returned {alone.returned!r} and left {alone.cart}; "
+                     f"there was room for {_OWN_ITEM!r}.")
+    points = len(alone.sent)
+    for strike_at in range(1, points + 1):
+        _judge_cart(_run_cart(add_to_cart, space, before, strike_at), before)
+    return (f"another server added an item before each of your {points} requests in turn "
+            f"({' | '.join(alone.sent)}): the limit held and nothing was lost.")
 
+
+def _judge_first(run: _CartRun, before: list[str], what: str) -> Any:
+    _judge_cart(run, before)
+    if run.returned and _OWN_ITEM not in run.cart:
+        raise NotYet(f"on {what} add_to_cart returned True, but the cart is {run.cart}: {_OWN_ITEM!r} never arrived.")
+    return bool(run.returned)
+
+
+# --- 02.3: login issues a new id -------------------------------------------------------------------
 
 @exercise("02.3", "log in with a new session id (no session fixation)")
 def check_login(login: Callable[[RedisSessionStore, str, str], str], space: Keyspace) -> str:
-    """`login(store, session_id, user_id)` returns the id for the cookie after logging the session in."""
-    with _scratch(space, "02.3") as scratch:
-        store = RedisSessionStore(scratch, ttl=60)
-        planted = store.create({"cart": ["book"]})  # an attacker's id, planted in the victim's browser
-        new_id = login(store, planted, "ada")
-        if not isinstance(new_id, str):
-            raise NotYet(f"login returned {type(new_id).__name__}; return the session id the cookie should carry.")
-        if new_id == planted:
-            raise NotYet("login kept the id the browser arrived with, so an attacker who planted that id is "
-                         "now logged in as ada (session fixation): issue a new id at login.")
-        if store.get(planted) is not None:
-            raise NotYet("the pre-login id still works after login: end it (store.delete) so a planted copy is worthless.")
+    """`login(store, session_id, user_id)` returns the id for the cookie: a new session with the user, the old one ended."""
+    store = RedisSessionStore(space)
+    planted = store.create({"cart": ["book"]})  # an attacker's id, planted in the victim's browser
+    index = store.index_key("ada")
+    listed = set(space.client.smembers(index))
+    returned: list[Any] = []
+    try:
+        try:
+            returned.append(login(store, planted, "ada"))
+        except NoSuchSession as exc:
+            raise NotYet(f"your code raised NoSuchSession{_yours(exc)}: store.save only replaces a session that "
+                         "exists (SET ... XX). A brand-new id needs its own SET ... EX (store.create, or "
+                         "client.set(store.key(new_id), json.dumps(data), ex=SESSION_TTL)).") from None
+        return _judge_login(store, planted, returned[0])
+    finally:  # remove every session this check made, and the learner's login with it
+        made = set(space.client.smembers(index)) - listed
+        ids = {planted, *made, *(r for r in returned if isinstance(r, str) and _is_id(r))}
+        pipe = space.client.pipeline(transaction=False)
+        for session_id in sorted(ids):
+            pipe.delete(store.key(session_id))
+        if made:
+            pipe.srem(index, *made)
+        pipe.execute()
+
+
+def _is_id(value: str) -> bool:
+    return 22 <= len(value) <= 128 and set(value) <= _URL_SAFE
+
+
+def _judge_login(store: RedisSessionStore, planted: str, new_id: Any) -> str:
+    if not isinstance(new_id, str):
+        raise NotYet(f"login returned {type(new_id).__name__} {new_id!r}; return the new session id (a str) "
+                     "for the cookie.")
+    if new_id == planted:
+        raise NotYet("login returned the id the browser arrived with, so whoever planted that id is now logged in "
+                     "as ada (session fixation): the cookie must get a new id.")
+    try:
         data = store.get(new_id)
-        if data is None:
-            raise NotYet("the id login returned names no session: create (or rotate into) a new one.")
-        if data.get("user_id") != "ada":
-            raise NotYet(f"the new session holds {data}: it should say who logged in, under 'user_id'.")
-        if data.get("cart") != ["book"]:
-            raise NotYet(f"the new session's cart is {data.get('cart')}; the visitor had ['book'] before logging "
-                         "in: carry the old session's data over.")
-        return "login issued a fresh id, ended the planted one and kept the visitor's cart."
+    except ValueError:  # InvalidSessionId: not an id the store would ever issue
+        raise NotYet(f"login returned {new_id[:12]!r}, which is not a session id (22 to 128 URL-safe "
+                     "characters): return the new session's id.") from None
+    if data is None:
+        raise NotYet("the id login returned names no session in Redis: store the session under it "
+                     "(SET ... EX) before returning it.")
+    alive = store.get(planted)
+    if alive is not None:
+        raise NotYet(f"the planted id still opens a session after login ({alive}): end it (DEL or GETDEL) so "
+                     "a copy of it is worthless.")
+    if data.get("user_id") != "ada":
+        raise NotYet(f"the new session holds {data}: it should name who logged in, under 'user_id'.")
+    if data.get("cart") != ["book"]:
+        raise NotYet(f"the new session's cart is {data.get('cart')!r}; the visitor had ['book'] before logging "
+                     "in: carry the old session's data over.")
+    if store.ttl_left(new_id) is None:
+        raise NotYet("the new session has no TTL, so it would never expire: store it with SET ... EX.")
+    return "the planted id is dead, the new id carries ada and her cart, and it expires."

@@ -1,171 +1,363 @@
-"""Notebook 02's exercise checks pass the right answers and fail the usual wrong ones, on both backends."""
+"""Notebook 02's checks judge what an answer does: a corpus of right and wrong answers, on every backend.
+
+Each row: an answer a learner could write, the verdict the check must give, and words its line must
+contain (for a wrong answer, words naming what this answer did wrong).
+"""
 
 from __future__ import annotations
 
 import json
+import random
 import secrets
+import string
+import time
 import uuid
-import warnings
+from collections.abc import Callable
 
 import pytest
 import redis
 
 import labkit
-from labkit.exercises.sessions import check_add_to_cart, check_create_session, check_login
+from labkit.exercises.sessions import (
+    CART_LIMIT,
+    check_add_to_cart,
+    check_create_session,
+    check_login,
+    estimate_bits,
+)
 from labkit.sessions.redis_store import LESSON_TTL
 
-
-def good_create(space, user_id):
-    session_id = secrets.token_urlsafe(32)
-    space.client.set(space.key("session", session_id), json.dumps({"user_id": user_id, "logged_in": True}),
-                     ex=LESSON_TTL)
-    return session_id
+SESSION = {"user_id": "ada", "logged_in": True}
 
 
-def uuid_create(space, user_id):
-    session_id = str(uuid.uuid4())
-    space.client.set(space.key("session", session_id), json.dumps({"user_id": user_id, "logged_in": True}),
-                     ex=LESSON_TTL)
-    return session_id
+def stub(*args):
+    raise NotImplementedError  # your code here
 
 
-def hex_create(n_bytes):
-    def create(space, user_id):
-        session_id = secrets.token_hex(n_bytes)
-        space.client.set(space.key("session", session_id), json.dumps({"user_id": user_id, "logged_in": True}),
-                         ex=LESSON_TTL)
+# --- 02.1: hexadecimal ids with >= 128 random bits ------------------------------------------------------
+
+def storing(make_id: Callable[[], str], ttl: int | None = LESSON_TTL, data: dict | None = None):
+    """create_session(space, user_id) that stores the lesson's JSON under an id from `make_id`."""
+    def create_session(space, user_id):
+        session_id = make_id()
+        value = json.dumps(data if data is not None else {"user_id": user_id, "logged_in": True})
+        space.client.set(space.key("session", session_id), value, ex=ttl)
         return session_id
-    return create
+    return create_session
 
 
-def setex_create(space, user_id):
-    session_id = secrets.token_urlsafe(32)
+def choice_hex(space, user_id):
+    """Another style: 32 hex digits picked one by one with secrets.choice, via the lesson's setex."""
+    session_id = "".join(secrets.choice("0123456789abcdef") for _ in range(32))
     space.client.setex(space.key("session", session_id), LESSON_TTL, json.dumps({"user_id": user_id, "logged_in": True}))
     return session_id
 
 
-def no_ttl_create(space, user_id):
-    session_id = secrets.token_urlsafe(32)
-    space.client.set(space.key("session", session_id), json.dumps({"user_id": user_id, "logged_in": True}))
+def store_create(space, user_id):
+    """Another style: labkit's store makes the key and the TTL; the id is converted to hex."""
+    session_id = secrets.token_bytes(24).hex()
+    labkit.RedisSessionStore(space).client.set(space.key("session", session_id), json.dumps(
+        {"user_id": user_id, "logged_in": True}), ex=LESSON_TTL)
     return session_id
 
 
-def stub(*args):
-    raise NotImplementedError
-
-
-@pytest.mark.parametrize("answer, passed, phrase", [
-    (good_create, True, "43 URL-safe characters (up to 256 random bits)"),
-    (uuid_create, False, "about 122 random bits"),
-    (hex_create(12), False, "about 96 random bits; ask secrets for at least 128"),
-    (hex_create(16), True, "32 hex digits (up to 128 random bits)"),
-    (setex_create, False, "setex"),
-    (no_ttl_create, False, "no TTL"),
+_counter = iter(range(10**9))
+CREATE_CASES = [
+    # right answers, in different styles
+    (storing(lambda: secrets.token_hex(16)), True, "32 hex digits"),
+    (storing(lambda: secrets.token_hex(32)), True, "64 hex digits"),
+    (storing(lambda: uuid.UUID(bytes=secrets.token_bytes(16)).hex), True, "128 random bits"),
+    (choice_hex, True, "none repeated"),
+    (store_create, True, "48 hex digits"),
+    # wrong answers learners write
+    (storing(lambda: uuid.uuid4().hex), False, "about 122 random bits"),
+    (storing(lambda: secrets.token_hex(12)), False, "about 96 random bits"),
+    (storing(lambda: secrets.token_urlsafe(32)), False, "hexadecimal digits only"),
+    (storing(lambda: str(uuid.uuid4())), False, "'-'"),
+    (storing(lambda: f"{random.getrandbits(128):032x}"), False, "random module"),
+    (storing(lambda: f"{next(_counter):032x}"), False, "random bits"),
+    (storing(lambda: f"{int(time.time()):032x}"), False, "repeated"),
+    (storing(lambda: uuid.uuid1().hex), False, "random bits"),
+    (storing(lambda: secrets.token_hex(16), ttl=None), False, "no TTL"),
+    (storing(lambda: secrets.token_hex(16), ttl=8), False, "expires in 8 s"),
+    (storing(lambda: secrets.token_hex(16), data={"user_id": "ada"}), False, "'logged_in': True"),
+    (lambda space, user_id: secrets.token_hex(16), False, "nothing is stored"),
+    (lambda space, user_id: uuid.UUID(storing(lambda: secrets.token_hex(16))(space, user_id)), False, "UUID"),
     (stub, False, "stub"),
-])
-def test_create_session_check(space: labkit.Keyspace, capsys, answer, passed: bool, phrase: str) -> None:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        result = check_create_session(answer, space)
-    assert result.passed is passed and phrase in result.message
+]
+
+
+@pytest.mark.parametrize("answer, passed, words", CREATE_CASES)
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_create_session_check(space: labkit.Keyspace, answer, passed: bool, words: str) -> None:
+    result = check_create_session(answer, space)
+    assert result.passed is passed and words in result.message, result.message
     assert list(space.keys()) == []
 
 
-def naive_add(store, session_id, item):
-    data = store.get(session_id)
-    data["cart"].append(item)
-    store.save(session_id, data)
+@pytest.mark.parametrize("make_id, passed", [
+    (lambda: secrets.token_hex(16), True),    # exactly 128 bits: the edge a right answer sits on
+    (lambda: uuid.uuid4().hex, False),        # 32 hex digits, but 122 random bits
+    (lambda: secrets.token_hex(15), False),   # 120 bits
+])
+def test_randomised_verdicts_never_flip_in_1000_runs(make_id, passed: bool) -> None:
+    import fakeredis
+
+    space = labkit.Keyspace(fakeredis.FakeRedis(decode_responses=True), "lab:flaky:")
+    verdicts = [check_create_session(storing(make_id), space).passed for _ in range(1000)]
+    assert verdicts.count(passed) == 1000
 
 
-def atomic_add(store, session_id, item):
-    store.update(session_id, lambda data: data["cart"].append(item))
+@pytest.mark.parametrize("ids, bits", [
+    ([secrets.token_hex(16) for _ in range(64)], 128),
+    ([uuid.uuid4().hex for _ in range(64)], 122),
+    ([str(uuid.uuid4()) for _ in range(64)], 122),
+    ([secrets.token_urlsafe(16) for _ in range(64)], 128),
+    (["".join(secrets.choice(string.digits) for _ in range(40)) for _ in range(64)], 132.9),
+    (["same"] * 64, 0),
+])
+def test_estimate_bits(ids: list[str], bits: float) -> None:
+    assert estimate_bits(ids) == pytest.approx(bits, abs=0.1)
+
+
+# --- 02.2: a cart of at most CART_LIMIT items, under interference ------------------------------------
+
+def _room(data: dict) -> bool:
+    return len(data["cart"]) < CART_LIMIT
+
+
+def update_add(store, session_id, item):
+    """store.update with the condition inside the change."""
+    added = []
+
+    def change(data):
+        added.clear()
+        if _room(data):
+            data["cart"].append(item)
+            added.append(True)
+    store.update(session_id, change)
+    return bool(added)
+
+
+def update_result_add(store, session_id, item):
+    """store.update, then decide from the data it returns."""
+    def change(data):
+        if _room(data):
+            data["cart"].append(item)
+    return item in store.update(session_id, change)["cart"]
 
 
 def watch_multi_add(store, session_id, item):
-    """The notebook's WATCH/MULTI loop, on the raw client."""
+    """The WATCH/MULTI loop on store.client."""
     key = store.key(session_id)
     with store.client.pipeline(transaction=True) as pipe:
         while True:
             try:
                 pipe.watch(key)
                 data = json.loads(pipe.get(key))
+                if not _room(data):
+                    pipe.unwatch()
+                    return False
                 data["cart"].append(item)
                 pipe.multi()
-                pipe.set(key, json.dumps(data), keepttl=True)
+                pipe.set(key, json.dumps(data), xx=True, keepttl=True)
                 pipe.execute()
-                return
+                return True
             except redis.WatchError:
                 continue
 
 
-def raw_naive_add(store, session_id, item):
-    key = store.key(session_id)
-    data = json.loads(store.client.get(key))
-    data["cart"].append(item)
-    store.client.set(key, json.dumps(data), keepttl=True)
+def lesson_client_transaction(redis_client):
+    """redis-py's own transaction() helper on another client object (the lesson's `redis_client`)."""
+    def add_to_cart(store, session_id, item):
+        key = store.key(session_id)
+        outcome = {}
+
+        def attempt(pipe):
+            data = json.loads(pipe.get(key))
+            outcome["added"] = _room(data)
+            if outcome["added"]:
+                data["cart"].append(item)
+                pipe.multi()
+                pipe.set(key, json.dumps(data), xx=True, keepttl=True)
+        redis_client.transaction(attempt, key)
+        return outcome["added"]
+    return add_to_cart
 
 
-def queued_read_add(store, session_id, item):
-    """Reads in one pipeline, writes in another: still a read-modify-write with a gap."""
-    key = store.key(session_id)
-    pipe = store.client.pipeline(transaction=False)
-    [raw] = pipe.get(key).execute()
-    data = json.loads(raw)
-    data["cart"].append(item)
-    store.client.set(key, json.dumps(data), keepttl=True)
-
-
-def script_add(store, session_id, item):
-    """A Lua script reads and writes in one atomic step."""
-    store.client.eval(APPEND_SCRIPT, 1, store.key(session_id), item)
-
-
-APPEND_SCRIPT = """
+LUA_ADD = """
 local data = cjson.decode(redis.call('GET', KEYS[1]))
+if #data['cart'] >= tonumber(ARGV[2]) then return 0 end
 table.insert(data['cart'], ARGV[1])
-return redis.call('SET', KEYS[1], cjson.encode(data), 'KEEPTTL')
+redis.call('SET', KEYS[1], cjson.encode(data), 'XX', 'KEEPTTL')
+return 1
 """
 
 
-def blind_add(store, session_id, item):
-    store.save(session_id, {"user_id": "ada", "cart": ["book", item]})
+def lua_add(store, session_id, item):
+    """A Lua script: read, check and write in one command."""
+    return store.client.eval(LUA_ADD, 1, store.key(session_id), item, CART_LIMIT) == 1
 
 
-def ttl_dropping_add(store, session_id, item):
+def naive_add(store, session_id, item):
+    data = store.get(session_id)
+    if not _room(data):
+        return False
+    data["cart"].append(item)
+    store.save(session_id, data)
+    return True
+
+
+def check_then_update(store, session_id, item):
+    """Checks the size with a plain read, then appends atomically: check-then-act."""
+    if not _room(store.get(session_id)):
+        return False
     store.update(session_id, lambda data: data["cart"].append(item))
-    store.client.persist(store.key(session_id))
+    return True
 
 
-def forgetful_add(store, session_id, item):
-    store.update(session_id, lambda data: None)
+def lesson_get_setex(store, session_id, item):
+    """The lesson's own commands: GET, change, SETEX."""
+    key = store.key(session_id)
+    data = json.loads(store.client.get(key))
+    if not _room(data):
+        return False
+    data["cart"].append(item)
+    store.client.set(key, json.dumps(data), ex=LESSON_TTL)
+    return True
 
 
-@pytest.mark.parametrize("answer, passed, phrase", [
-    (atomic_add, True, "survived"),
-    (watch_multi_add, True, "survived"),
-    (script_add, True, "survived"),
+def watch_too_late(store, session_id, item):
+    """Reads first, WATCHes after: the gap between GET and WATCH is unguarded."""
+    key = store.key(session_id)
+    data = json.loads(store.client.get(key))
+    with store.client.pipeline(transaction=True) as pipe:
+        while True:
+            try:
+                pipe.watch(key)
+                if not _room(data):
+                    return False
+                data["cart"].append(item)
+                pipe.multi()
+                pipe.set(key, json.dumps(data), keepttl=True)
+                pipe.execute()
+                return True
+            except redis.WatchError:
+                continue
+
+
+def read_twice(store, session_id, item):
+    """Reads once to check, once more to change."""
+    if not _room(store.get(session_id)):
+        return False
+    data = store.get(session_id)
+    data["cart"].append(item)
+    store.save(session_id, data)
+    return True
+
+
+def no_limit(store, session_id, item):
+    store.update(session_id, lambda data: data["cart"].append(item))
+    return True
+
+
+def ttl_dropped(store, session_id, item):
+    key = store.key(session_id)
+    added = update_add(store, session_id, item)
+    store.client.persist(key)
+    return added
+
+
+def returns_nothing(store, session_id, item):
+    update_add(store, session_id, item)
+
+
+def endless_retry(store, session_id, item):
+    """Retries on any error, and the error is its own: it never stops."""
+    while True:
+        try:
+            store.client.get(store.key(session_id))
+            raise redis.WatchError("pretend")
+        except Exception:  # noqa: BLE001
+            continue
+
+
+def blind_write(store, session_id, item):
+    store.save(session_id, {"cart": ["book", "lamp", item]})
+    return True
+
+
+CART_CASES = [
+    (update_add, True, "nothing was lost"),
+    (update_result_add, True, "the limit held"),
+    (watch_multi_add, True, "WATCH"),
+    ("lesson_client_transaction", True, "MULTI"),
+    (lua_add, True, "EVAL"),
     (naive_add, False, "lost update"),
-    (raw_naive_add, False, "lost update"),
-    (queued_read_add, False, "lost update"),
-    (blind_add, False, "never read the session"),
-    (ttl_dropping_add, False, "lost its expiry"),
-    (forgetful_add, False, "'pen' never arrived"),
+    (check_then_update, False, "over the limit of 3"),
+    (lesson_get_setex, False, "right before your SET"),
+    (watch_too_late, False, "right before your WATCH"),
+    (read_twice, False, "right before your GET"),
+    (no_limit, False, "it ended with 4 items"),
+    (ttl_dropped, False, "no TTL"),
+    (returns_nothing, False, "returned None"),
+    (endless_retry, False, "never end"),
+    (blind_write, False, "items already in it were lost"),
     (stub, False, "stub"),
-])
-def test_add_to_cart_check(space: labkit.Keyspace, answer, passed: bool, phrase: str) -> None:
-    if answer is script_add and labkit.is_fake(space.client):
-        pytest.skip("the lab's fakeredis runs no Lua (it would need lupa)")
-    result = check_add_to_cart(answer, space)
-    assert result.passed is passed and phrase in result.message, result.message
+]
 
+
+@pytest.mark.parametrize("answer, passed, words", CART_CASES,
+                         ids=lambda v: getattr(v, "__name__", v) if callable(v) or isinstance(v, str) else None)
+def test_add_to_cart_check(space: labkit.Keyspace, answer, passed: bool, words: str) -> None:
+    if answer == "lesson_client_transaction":
+        answer = lesson_client_transaction(labkit.connect())  # a client the check never sees
+    result = check_add_to_cart(answer, space)
+    assert result.passed is passed and words in result.message, result.message
+    assert list(space.keys()) == []
+
+
+# --- 02.3: login with a new id ------------------------------------------------------------------------
 
 def rotating_login(store, session_id, user_id):
     return store.rotate(session_id, user_id=user_id)
 
 
-def fixated_login(store, session_id, user_id):
+def create_then_delete(store, session_id, user_id):
+    new_id = store.create({**store.get(session_id), "user_id": user_id})
+    store.delete(session_id)
+    return new_id
+
+
+def raw_getdel_set(store, session_id, user_id):
+    """Raw commands: GETDEL the old key, SET the new one with EX."""
+    data = json.loads(store.client.getdel(store.key(session_id)))
+    new_id = labkit.new_session_id()
+    store.client.set(store.key(new_id), json.dumps({**data, "user_id": user_id}), ex=LESSON_TTL)
+    return new_id
+
+
+def hex_id_login(store, session_id, user_id):
+    """A hex id from secrets, stored with a pipeline."""
     data = store.get(session_id)
-    store.save(session_id, {**data, "user_id": user_id})
+    new_id = secrets.token_hex(16)
+    pipe = store.client.pipeline(transaction=False)
+    pipe.set(store.key(new_id), json.dumps({**data, "user_id": user_id}), ex=3600)
+    pipe.delete(store.key(session_id))
+    pipe.execute()
+    return new_id
+
+
+def new_id_and_save(store, session_id, user_id):
+    """new_session_id() + save: save only replaces an existing session, so it refuses."""
+    new_id = labkit.new_session_id()
+    store.save(new_id, {**store.get(session_id), "user_id": user_id})
+    store.delete(session_id)
+    return new_id
+
+
+def fixated_login(store, session_id, user_id):
+    store.save(session_id, {**store.get(session_id), "user_id": user_id})
     return session_id
 
 
@@ -178,12 +370,46 @@ def amnesiac_login(store, session_id, user_id):
     return store.create({"user_id": user_id})
 
 
-@pytest.mark.parametrize("answer, passed, phrase", [
-    (rotating_login, True, "fresh id"),
+def forever_login(store, session_id, user_id):
+    data = json.loads(store.client.getdel(store.key(session_id)))
+    new_id = labkit.new_session_id()
+    store.client.set(store.key(new_id), json.dumps({**data, "user_id": user_id}))
+    return new_id
+
+
+def no_user_login(store, session_id, user_id):
+    return store.rotate(session_id)
+
+
+def unsaved_login(store, session_id, user_id):
+    store.delete(session_id)
+    return labkit.new_session_id()
+
+
+def returns_data(store, session_id, user_id):
+    new_id = store.rotate(session_id, user_id=user_id)
+    return store.get(new_id)
+
+
+LOGIN_CASES = [
+    (rotating_login, True, "planted id is dead"),
+    (create_then_delete, True, "new id carries ada"),
+    (raw_getdel_set, True, "expires"),
+    (hex_id_login, True, "her cart"),
+    (new_id_and_save, False, "store.save only replaces a session that exists"),
     (fixated_login, False, "session fixation"),
-    (leaky_login, False, "still works"),
+    (leaky_login, False, "planted id still opens a session"),
     (amnesiac_login, False, "carry the old session's data over"),
-])
-def test_login_check(space: labkit.Keyspace, answer, passed: bool, phrase: str) -> None:
+    (forever_login, False, "no TTL"),
+    (no_user_login, False, "under 'user_id'"),
+    (unsaved_login, False, "names no session"),
+    (returns_data, False, "return the new session id"),
+    (stub, False, "stub"),
+]
+
+
+@pytest.mark.parametrize("answer, passed, words", LOGIN_CASES, ids=lambda v: getattr(v, "__name__", None))
+def test_login_check(space: labkit.Keyspace, answer, passed: bool, words: str) -> None:
     result = check_login(answer, space)
-    assert result.passed is passed and phrase in result.message, result.message
+    assert result.passed is passed and words in result.message, result.message
+    assert list(space.keys()) == []
