@@ -194,6 +194,11 @@ def _ping(client: Client, shown: str, scheme: str, ca_file: str | None) -> None:
         raise _refused_ping(exc, shown) from None
     except TypeError as exc:  # redis-py passes unknown ?name=value URL options to the connection
         raise LabConnectionError(f"{shown!r} has a URL option redis-py does not know ({exc}). Fix {ENV_URL}.") from None
+    except redis.exceptions.InvalidResponse:
+        raise LabConnectionError(
+            f"Something answered at {shown}, but not in Redis's protocol: is that port a Redis server (and not, "
+            f"say, a web server)? Check the host and port in {ENV_URL}. {FALLBACK}"
+        ) from None
     except (redis.ConnectionError, redis.TimeoutError, ssl.SSLError, OSError) as exc:
         raise _unreachable(exc, shown, scheme, ca_file) from None
 
@@ -236,6 +241,9 @@ def _unreachable(exc: BaseException, shown: str, scheme: str, ca_file: str | Non
     if scheme == "redis" and hung_up:
         hint = (" The server hung up on a plain-text connection: if it uses TLS (ElastiCache in-transit "
                 "encryption), the URL must start with rediss://.")
+    elif isinstance(exc, redis.TimeoutError):
+        hint = (" The port accepted a connection, but nothing answered PING in time: is it a Redis server, and "
+                "not one stuck in a long command?")
     return LabConnectionError(
         f"Could not reach Redis at {shown}: {_reason(exc)}.{hint} Is the server running and the host "
         f"and port right? {FALLBACK}"

@@ -132,3 +132,35 @@ def test_a_port_that_answers_but_not_in_tls_is_named() -> None:
         _fails_within_bound(f"rediss://127.0.0.1:{port}/0", "is not TLS", "the URL must start with redis://")
     finally:
         listener.close()
+
+
+@pytest.mark.parametrize("answer, words", [
+    (b"HTTP/1.1 400 Bad Request\r\n\r\n", "not in Redis's protocol: is that port a Redis server"),
+    (None, "nothing answered PING in time: is it a Redis server"),
+], ids=["a web server", "silence"])
+def test_a_port_that_answers_but_is_not_redis_is_named(answer: bytes | None, words: str) -> None:
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    done = threading.Event()
+
+    def reply(conn: socket.socket) -> None:
+        with conn:
+            if answer and conn.recv(1024):  # the preflight's connection sends nothing and closes
+                conn.sendall(answer)
+            done.wait(5)
+
+    def serve() -> None:
+        while not done.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=reply, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        message = _fails_within_bound(f"redis://127.0.0.1:{port}/0", words)
+    finally:
+        done.set()
+        listener.close()
+    assert "Traceback" not in message
