@@ -73,12 +73,12 @@ def _rows(value: object, fields: tuple[str, ...], asked: str, example: str) -> l
     if isinstance(value, (str, bytes, dict)) or not hasattr(value, "__iter__"):
         raise NotYet(f"asked for {asked}, you returned {type(value).__name__} {value!r:.80}: return {shape}.")
     rows = []
-    for item in value:  # type: ignore[attr-defined]
+    for item in value:
         if all(hasattr(item, f) for f in fields):  # labkit's Entry, or a named tuple
             item = tuple(getattr(item, f) for f in fields)
         if isinstance(item, (str, bytes)) or not hasattr(item, "__len__") or len(item) != len(fields):
             raise NotYet(f"asked for {asked}, your list holds {item!r:.60}: each item must be a {example}.")
-        row = []
+        row: list[str | float] = []
         for name, part in zip(fields, item):
             if name == "player":
                 row.append(_text(part))
@@ -198,7 +198,7 @@ def check_page(page: Callable[..., list], space: Keyspace) -> str:
                 if got == ordered[start:start + size - 1]:
                     raise NotYet(f"{where} has {len(got)} entries, one too few: ZREVRANGE's stop index is "
                                  "inclusive, so a page of size n ends at start + n - 1, not start + n - 2.")
-                shown = got[:3] + (["..."] if len(got) > 3 else [])  # type: ignore[list-item]
+                shown = got[:3] + (["..."] if len(got) > 3 else [])
                 raise NotYet(f"{where} returned {shown} ({len(got)} entries), expected {len(expected)} entries "
                              f"starting {expected[:1]}.")
     return "pages of 10 and of 7, the partial last page and the empty page after it all match the board."

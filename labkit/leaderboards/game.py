@@ -49,24 +49,30 @@ class SimulatedGame:
         finishers = self.rng.sample(self.players, self.per_round)
         return sorted((p, 1 + int(self.rng.expovariate(1.0) * 10 * self.skill[p])) for p in finishers)
 
-    def play(self, board: Leaderboard, rounds: int,
-             after_round: Callable[[int], None] | None = None) -> int:
-        """Play `rounds` rounds, each round's results added in one batch (`add_many`); return how many."""
+    def play(self, board: Leaderboard, rounds: int, after_round: Callable[[int], object] | None = None,
+             batch_rounds: int = 1) -> int:
+        """Play `rounds` rounds, the results of every `batch_rounds` rounds added in one batch (`add_many`).
+
+        `after_round(number)` is called after each batch, with the number of the batch's last round.
+        Return how many results were added.
+        """
+        if rounds < 0 or batch_rounds < 1:
+            raise BadArgument(f"need rounds >= 0 and batch_rounds >= 1, got {rounds}, {batch_rounds}")
         added = 0
-        for number in range(1, rounds + 1):
-            results = self.next_round()
+        for first in range(1, rounds + 1, batch_rounds):
+            last = min(first + batch_rounds - 1, rounds)
+            results = [result for _ in range(first, last + 1) for result in self.next_round()]
             board.add_many(results)
             added += len(results)
             if after_round is not None:
-                after_round(number)
+                after_round(last)
         return added
 
     def play_days(self, boards: WindowedBoards, start: date, days: int, rounds_per_day: int) -> int:
-        """Play day by day onto all-time, daily and weekly boards; return how many results were added."""
+        """Play day by day onto all-time, daily and weekly boards, one batch per day; return how many results."""
         added = 0
         for offset in range(days):
-            for _ in range(rounds_per_day):
-                results = self.next_round()
-                boards.add_many(results, start + timedelta(days=offset))
-                added += len(results)
+            results = [result for _ in range(rounds_per_day) for result in self.next_round()]
+            boards.add_many(results, start + timedelta(days=offset))
+            added += len(results)
         return added

@@ -101,7 +101,7 @@ class LeaderboardView:
         return self._draw(self._shown)
 
     def play(self, rounds: int, refresh_every: int = 1) -> None:
-        """Play `rounds` rounds of the game, redrawing every `refresh_every` rounds.
+        """Play `rounds` rounds of the game, redrawing every `refresh_every` rounds (their results sent in one batch).
 
         Every redraw's Move is against the table before this call, so the click's whole effect shows.
         """
@@ -109,17 +109,18 @@ class LeaderboardView:
             raise BadArgument("this view has no game to play: pass game=SimulatedGame(...)")
         before = self._shown
 
-        def after_round(number: int) -> None:
-            if number % refresh_every == 0 or number == rounds:
-                self._draw(before)
-
-        self.game.play(self.board, rounds, after_round)
+        self.game.play(self.board, rounds, lambda _: self._draw(before), batch_rounds=refresh_every)
 
     def _draw(self, before: dict[str, int] | None) -> list[Row]:
-        rows = standings_rows(self.board.top(self.n), before)
+        pipe = self.board.client.pipeline(transaction=True)  # the top and the count in one round trip
+        pipe.zrange(self.board.key, 0, self.n - 1, desc=self.board.order.descending, withscores=True)
+        pipe.zcard(self.board.key)
+        top, count = pipe.execute()
+        entries = [Entry(i + 1, str(p), float(s)) for i, (p, s) in enumerate(top)]
+        rows = standings_rows(entries, before)
         self._shown = {r.player: r.rank for r in rows}
         self.rows = rows
-        self.table.value = standings_html(rows, f"Top {self.n} of {self.board.count():,} players")
+        self.table.value = standings_html(rows, f"Top {self.n} of {int(count):,} players")
         played = self.game.rounds_played if self.game is not None else 0
         self.status.value = f"{played:,} rounds played"
         return rows
