@@ -203,8 +203,8 @@ def check_shared_store_factory(store_factory: Callable[[str], Any]) -> str:
         fleet = Fleet(servers=3, policy="round_robin", store_factory=store_factory, seed=5)
         records = fleet.run(600, Traffic(users=50, seed=5))
     if failures:
-        raise NotYet(f"{failures.summary(len(records))}. Your store is used inside the app servers; "
-                     "try it by hand: store.create({'user': 'ada'}), then store.get(the id it returned).")
+        raise NotYet(f"{failures.summary(len(records))}. The app servers call your store's create, get, save "
+                     "and delete as users log in, browse, fill their carts and log out.")
     logins = [r for r in records if r.path == "/login"]
     if not any(r.status == 200 for r in logins):
         raise NotYet(f"none of {len(logins)} logins succeeded (status {logins[0].status}): "
