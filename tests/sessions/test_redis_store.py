@@ -100,15 +100,25 @@ def test_delete_invalidates_instantly(store: RedisSessionStore) -> None:
     assert store.get(session_id) is None and store.sessions_of("ada") == []
 
 
-def test_short_ttl_expires_and_refresh_slides_it(space) -> None:
-    store = RedisSessionStore(space, ttl=0.3)
+def test_refresh_restarts_the_ttl(store: RedisSessionStore, space) -> None:
     idle, active = store.create({"user_id": "ada"}), store.create({"user_id": "ada"})
-    time.sleep(0.2)
+    for session_id in (idle, active):  # as if 59 of their 60 seconds had passed
+        space.client.pexpire(store.key(session_id), 1_000)
     assert store.refresh(active) == {"user_id": "ada"}
-    time.sleep(0.2)
+    assert store.ttl_left(idle) <= 1 < 59 <= store.ttl_left(active) <= 60
+    assert 59_000 <= space.client.pttl(store.index_key("ada")) <= 60_000, "the index must outlive the session"
+
+
+def test_an_idle_session_expires_and_leaves_its_users_index(space) -> None:
+    store = RedisSessionStore(space, ttl=0.05)
+    idle, active = store.create({"user_id": "ada"}), store.create({"user_id": "ada"})
+    for key in (store.key(active), store.index_key("ada")):  # kept alive, as refreshes would keep them
+        store.client.persist(key)
+    deadline = time.monotonic() + 10  # a generous wait, not a timing assertion: 50 ms is all it needs
+    while store.get(idle) is not None and time.monotonic() < deadline:
+        time.sleep(0.01)
     assert store.get(idle) is None, "an idle session outlived its TTL"
-    assert store.get(active) == {"user_id": "ada"}, "refresh did not restart the TTL"
-    assert store.sessions_of("ada") == [active]
+    assert store.sessions_of("ada") == [active] and store.client.smembers(store.index_key("ada")) == {active}
 
 
 def test_logout_everywhere_ends_only_that_users_sessions(store: RedisSessionStore) -> None:
