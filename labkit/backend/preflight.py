@@ -104,13 +104,13 @@ def _resolve(host: str, port: int, shown: str, timeout: float) -> list[tuple[Any
         exc = failed[0]
         if isinstance(exc, socket.gaierror) and exc.errno in _NO_SUCH_NAME:
             what = (f"the host name {host!r} is unknown ({exc.strerror}). Check it for typos "
-                    "(ElastiCache: copy the endpoint from the console)")
+                    "(ElastiCache: copy the endpoint from the console).")
         elif isinstance(exc, socket.gaierror) and exc.errno == socket.EAI_AGAIN:
             what = (f"the name server could not look up {host!r} just now ({exc.strerror}). Check this "
-                    "machine's network and DNS settings, then try again")
+                    "machine's network and DNS settings, then try again.")
         else:
-            what = f"looking up the host name {host!r} failed ({exc.strerror or exc})"
-        raise LabConnectionError(f"Could not reach Redis at {shown}: {what}. {FALLBACK}")
+            what = f"looking up the host name {host!r} failed ({exc.strerror or exc})."
+        raise LabConnectionError(f"Could not reach Redis at {shown}: {what} {FALLBACK}")
     if not found:
         raise LabConnectionError(f"Could not reach Redis at {shown}: the host name {host!r} has no address. "
                                  f"{FALLBACK}")
@@ -123,12 +123,12 @@ def _tcp_failure(exc: OSError | None, host: str, port: int, shown: str, timeout:
                 "Is the server running and the port right?")
     elif isinstance(exc, TimeoutError) or exc is None:
         what = (f"{host}:{port} did not answer within {timeout:g} s. The host may be down, or a firewall "
-                "or security group drops the packets (ElastiCache answers only inside its VPC)")
+                "or security group drops the packets (ElastiCache answers only inside its VPC).")
     elif exc.errno in _NO_ROUTE:
-        what = f"there is no network route to {host} ({exc.strerror}). Check the host name and this machine's network"
+        what = f"there is no network route to {host} ({exc.strerror}). Check the host name and this machine's network."
     else:
         what = f"connecting to {host}:{port} failed ({exc.strerror or exc}). Is the server running and the host and port right?"
-    return LabConnectionError(f"Could not reach Redis at {shown}: {what}. {FALLBACK}")
+    return LabConnectionError(f"Could not reach Redis at {shown}: {what} {FALLBACK}")
 
 
 def _check_socket_file(path: str, shown: str, timeout: float) -> None:
@@ -139,16 +139,16 @@ def _check_socket_file(path: str, shown: str, timeout: float) -> None:
     except FileNotFoundError:
         what = f"there is no socket file {path}. Is the server running, with unixsocket {path} in its configuration?"
     except PermissionError:
-        what = f"this user may not open the socket {path}. Check its permissions (unixsocketperm)"
+        what = f"this user may not open the socket {path}. Check its permissions (unixsocketperm)."
     except ConnectionRefusedError:
-        what = f"nothing listens on the socket {path} (a file left by a server that stopped?)"
+        what = f"nothing listens on the socket {path}: is it a file left by a server that stopped?"
     except OSError as exc:
-        what = f"connecting to the socket {path} failed ({exc.strerror or exc})"
+        what = f"connecting to the socket {path} failed ({exc.strerror or exc})."
     else:
         return
     finally:
         sock.close()
-    raise LabConnectionError(f"Could not reach Redis at {shown}: {what}. {FALLBACK}")
+    raise LabConnectionError(f"Could not reach Redis at {shown}: {what} {FALLBACK}")
 
 
 def _check_tls_spoken(sock: socket.socket, host: str, port: int, shown: str, timeout: float) -> None:
