@@ -5,7 +5,11 @@ then times each command as an instructor types it (`labkit class ...`, so Python
 start-up is included), plus one learner's first notebook cell and one check with only the
 handout's REDIS_URL. Each step is run --rounds times on a fresh class; medians are reported.
 
-Usage: .venv/bin/python -m benchmarks.bench_classroom [--learners 30] [--rounds 3]
+With --memory N, it instead sizes the server: N learners each run every notebook (the instructor
+copies, so every exercise's answer runs too) with only their handout URL, and the server's INFO
+used_memory grows by the figure reported per learner (what `maxmemory` must leave room for).
+
+Usage: .venv/bin/python -m benchmarks.bench_classroom [--learners 30] [--rounds 3] [--memory 3]
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ import time
 from pathlib import Path
 
 import labkit
+from labkit.exercises import progress
+from tests.support import NOTEBOOKS
 from tests.support.servers import LocalRedis
 
 ADMIN = ("--user", "admin", "on", ">admin-pass", "~*", "&*", "+@all", "--user", "default", "off")
@@ -49,21 +55,51 @@ def one_round(server: LocalRedis, learners: int, folder: Path) -> dict[str, floa
     handout.unlink(missing_ok=True)
     times = {f"create --count {learners} --handout class.csv": timed([*tool, "create", "--count", str(learners),
                                                                         "--handout", str(handout)], env)}
-    rows = list(csv.DictReader(handout.open()))
+    rows = list(csv.DictReader(handout.open(encoding="utf-8-sig")))
     learner_env = {**env, "REDIS_URL": rows[0]["REDIS_URL"]}
     times["a learner: open_lab + a SET + a check"] = timed([sys.executable, "-c", LEARNER_RUN], learner_env)
     times["progress"] = timed([*tool, "progress"], env)
     times["reset learner01"] = timed([*tool, "reset", "learner01"], env)
-    times["reset --all"] = timed([*tool, "reset", "--all"], env)
-    times["remove --all"] = timed([*tool, "remove", "--all"], env)
+    times["reset --all --yes"] = timed([*tool, "reset", "--all", "--yes"], env)
+    times["remove --all --yes"] = timed([*tool, "remove", "--all", "--yes"], env)
     return times
+
+
+def per_learner_memory(server: LocalRedis, learners: int, folder: Path) -> None:
+    """Run every notebook as each of `learners` learners; print the server's used_memory growth per learner."""
+    admin_url = f"redis://admin:admin-pass@127.0.0.1:{server.port}/0"
+    env = {**os.environ, "REDIS_URL": admin_url}
+    handout = folder / "memory.csv"
+    subprocess.run([sys.executable, "-m", "labkit.cli", "class", "create", "--count", str(learners),
+                    "--handout", str(handout)], env=env, check=True, capture_output=True)
+    urls = [row["REDIS_URL"] for row in csv.DictReader(handout.open(encoding="utf-8-sig"))]
+    admin = labkit.connect(admin_url)
+    before = int(admin.info("memory")["used_memory"])
+    os.environ.pop("LABKIT_LEARNER", None)
+    for url in urls:
+        for notebook in NOTEBOOKS:
+            run = progress.run_notebook(notebook, redis_url=url)
+            if run.errors:
+                print(f"warning: {notebook.name}: {run.errors[:2]}")
+    after = int(admin.info("memory")["used_memory"])
+    keys = {url: sum(1 for _ in admin.scan_iter(match=f"lab:learner{i + 1:02d}:*", count=1000))
+            for i, url in enumerate(urls)}
+    print(f"{learners} learners ran {', '.join(n.name for n in NOTEBOOKS)} on Redis "
+          f"{'.'.join(map(str, labkit.server_version(admin)))}; used_memory {before / 2**20:.1f} MB -> "
+          f"{after / 2**20:.1f} MB: {(after - before) / learners / 2**20:.1f} MB per learner "
+          f"({min(keys.values())} to {max(keys.values())} keys each, kept after the run)")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--learners", type=int, default=30)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--memory", type=int, default=0, help="size the server with this many learners instead")
     args = parser.parse_args()
+    if args.memory:
+        with LocalRedis(*ADMIN) as server, tempfile.TemporaryDirectory() as folder:
+            per_learner_memory(server, args.memory, Path(folder))
+        return
     with LocalRedis(*ADMIN) as server, tempfile.TemporaryDirectory() as folder:
         version = ".".join(map(str, labkit.server_version(labkit.connect(
             f"redis://admin:admin-pass@127.0.0.1:{server.port}/0"))))

@@ -38,6 +38,8 @@ def add_commands(parser: argparse.ArgumentParser) -> None:
     create.add_argument("--learner-url", help="the address learners use, if not the admin URL's host")
     create.add_argument("--rotate", action="store_true", help="give existing learners new passwords")
     create.add_argument("--force", action="store_true", help="rewrite a handout holding learners not in the roster")
+    create.add_argument("--allow-scripts", action="store_true",
+                        help="let learners run EVAL (risk: one endless script stops the server for all)")
     create.set_defaults(run=_guarded(_create))
     for name, text, run in (("reset", "delete learners' keys (their namespace only)", _guarded(_reset)),
                             ("remove", "delete learners' Redis users (keys stay until reset)", _guarded(_remove))):
@@ -86,7 +88,8 @@ def _create(args: argparse.Namespace) -> None:
     learners = read_roster(args.roster) if args.roster else numbered(args.count)
     admin, record = _admin(args)
     base_url = args.learner_url or args.admin_url or os.environ[ENV_URL]
-    done = create_class(admin, record, learners, args.handout, base_url, rotate=args.rotate, force=args.force)
+    done = create_class(admin, record, learners, args.handout, base_url, rotate=args.rotate, force=args.force,
+                        scripts=args.allow_scripts)
     for note in [*shortened(learners), *done.notes]:
         print(note, file=sys.stderr)
     print(f"{len(learners)} learners in {_where(args)}: {len(done.added)} new, {len(done.kept)} kept their "

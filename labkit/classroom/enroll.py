@@ -38,7 +38,7 @@ class Enrolment:
 
 
 def create_class(admin: Client, record: ClassRecord, learners: Sequence[Learner], handout: Path, base_url: str,
-                 *, rotate: bool = False, force: bool = False) -> Enrolment:
+                 *, rotate: bool = False, force: bool = False, scripts: bool = False) -> Enrolment:
     """Give each learner a user (keeping existing passwords unless `rotate`), record them, save, write the handout."""
     learner_url(base_url, learners[0], "")  # a bad learner address stops here, before anything changes
     old_urls = read_handout(handout)
@@ -77,7 +77,7 @@ def create_class(admin: Client, record: ClassRecord, learners: Sequence[Learner]
                                  f"{handout}: {', '.join(missing)}. Give the handout that holds them (--handout), "
                                  "or --rotate to give them new passwords (their old lines stop working)")
         rows = handout_rows(passwords, base_url)
-        users.set_users(admin, passwords)
+        users.set_users(admin, passwords, scripts=scripts)
     except redis.exceptions.NoPermissionError as exc:
         raise ClassroomError(f"this user may not manage Redis users ({exc}): use an admin URL whose user "
                              "may run ACL GETUSER and ACL SETUSER") from None

@@ -24,13 +24,17 @@ from labkit.config import ENV_URL
 from labkit.errors import ClassroomError
 
 COMMAND_RULES = ("+@all", "-@dangerous", "-@admin", "-@scripting", "-select", "-move", "-copy", "+info")
+# `create --allow-scripts`: EVAL back (scripts still touch only the learner's keys), FUNCTION and SCRIPT KILL/FLUSH not.
+# The risk it takes: one endless script answers BUSY to everyone, and once it has written it cannot be killed.
+SCRIPT_RULES = ("+eval", "+evalsha", "+eval_ro", "+evalsha_ro", "+script|load", "+script|exists")
 ACL_FILE_MISSING = "not configured to use an ACL file"
 
 
-def acl_rules(learner: Learner, password: str) -> list[str]:
-    """The ACL SETUSER rules of `learner`: their password, their keys and channels, safe commands."""
+def acl_rules(learner: Learner, password: str, *, scripts: bool = False) -> list[str]:
+    """The ACL SETUSER rules of `learner`: their password, their keys and channels, safe commands (EVAL if `scripts`)."""
     pattern = learner.prefix + "*"
-    return ["reset", "on", f">{password}", f"~{pattern}", "resetchannels", f"&{pattern}", *COMMAND_RULES]
+    return ["reset", "on", f">{password}", f"~{pattern}", "resetchannels", f"&{pattern}", *COMMAND_RULES,
+            *(SCRIPT_RULES if scripts else ())]
 
 
 def admin_client(url: str | None = None) -> Client:
@@ -75,10 +79,10 @@ def password_works(info: dict | None, password: str) -> bool:
     return info is not None and digest in (info.get("passwords") or [])
 
 
-def set_users(admin: Client, passwords: dict[Learner, str]) -> None:
+def set_users(admin: Client, passwords: dict[Learner, str], *, scripts: bool = False) -> None:
     """ACL SETUSER each learner with their password and the lab's rules (on every node of a cluster)."""
     for learner, password in passwords.items():
-        acl_everywhere(admin, "SETUSER", learner.user, *acl_rules(learner, password))
+        acl_everywhere(admin, "SETUSER", learner.user, *acl_rules(learner, password, scripts=scripts))
 
 
 def remove_users(admin: Client, learners: Iterable[Learner]) -> int:
@@ -107,8 +111,8 @@ def memory_warnings(admin: Client) -> list[str]:
     notes = []
     if limit == 0:
         notes.append("warning: this server has no memory limit (maxmemory 0): one learner can fill the machine's "
-                     "memory and the system may kill redis-server with everyone's keys. Set maxmemory (about 16 MB "
-                     "per learner plus 64 MB) and maxmemory-policy noeviction; see docs/instructor-guide.md")
+                     "memory and the system may kill redis-server with everyone's keys. Set maxmemory (16 MB "
+                     "per learner plus 64 MB: about 12 MB measured) and maxmemory-policy noeviction; see docs/instructor-guide.md")
     if policy != "noeviction":
         notes.append(f"warning: maxmemory-policy is {policy}: when memory runs out the server silently deletes "
                      "learners' keys (progress included). Use noeviction, so a full server refuses new writes "

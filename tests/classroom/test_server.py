@@ -102,6 +102,23 @@ def test_a_learner_runs_the_lab_with_only_the_handout_url(admin_url: str, handou
     assert {e: s.value for e, s in rows["bob"].states.items()} == {"T.1": "passed", "T.2": "attempted"}
 
 
+def test_with_allow_scripts_eval_runs_but_still_only_on_her_keys(admin_url: str, tmp_path: Path) -> None:
+    path = tmp_path / "class.csv"
+    assert _class(admin_url, "create", "--count", "2", "--handout", str(path), "--allow-scripts") == 0
+    urls = [row["REDIS_URL"] for row in csv.DictReader(path.open(encoding="utf-8-sig"))]
+    one = labkit.connect(urls[0])
+    labkit.connect(admin_url).set("lab:learner02:x", "theirs")
+    assert one.eval("return redis.call('SET', KEYS[1], 'mine')", 1, "lab:learner01:x") == "OK"
+    for attempt in [("EVAL", "return redis.call('GET', KEYS[1])", "1", "lab:learner02:x"),
+                    ("EVAL", "return redis.call('GET', 'lab:learner02:x')", "0"), ("SCRIPT", "KILL"),
+                    ("SCRIPT", "FLUSH"), ("FUNCTION", "FLUSH")]:
+        with pytest.raises(redis.exceptions.ResponseError, match="(?i)permission|can't access"):
+            one.execute_command(*attempt)
+    assert _class(admin_url, "create", "--count", "2", "--handout", str(path)) == 0  # without the flag: off again
+    with pytest.raises(redis.exceptions.NoPermissionError):
+        one.eval("return 1", 0)
+
+
 def test_a_credentials_mismatch_is_caught_when_the_lab_opens(handout: dict[str, str],
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("LABKIT_PREFIX", raising=False)
