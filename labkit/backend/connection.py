@@ -13,6 +13,7 @@ apart by exception type, errno and Redis's error code, never by searching their 
 from __future__ import annotations
 
 import os
+import re
 import ssl
 from pathlib import Path
 from typing import Any, TypeAlias
@@ -93,12 +94,14 @@ def connect(url: str | None = None, *, timeout: float = 1.0,
         raise LabConnectionError(f"{shown!r} is not a valid Redis URL ({exc}). Fix {ENV_URL}.") from None
     where = check.connection_pool.connection_kwargs
     where["db"] = 0  # the database is tried on its own below, to say which step failed
-    check_reachable(where, shown, scheme == "rediss", timeout)
-    _ping(check, shown, scheme, ca_file)
-    cluster = _is_cluster_node(check, shown)
-    if db:
-        _check_database(check, shown, db, cluster)
-    check.close()  # that client only checked the way in; the lab's client waits longer for commands
+    try:
+        check_reachable(where, shown, scheme == "rediss", timeout)
+        _ping(check, shown, scheme, ca_file)
+        cluster = _is_cluster_node(check, shown)
+        if db:
+            _check_database(check, shown, db, cluster)
+    finally:
+        check.close()  # that client only checked the way in; the lab's client waits longer for commands
     options["socket_timeout"] = command_timeout
     return _cluster_client(url, options, shown) if cluster else redis.Redis.from_url(url, **options)
 
@@ -121,12 +124,14 @@ def error_code(exc: redis.RedisError) -> str:
 
 def redact(url: str) -> str:
     """Return `url` with any password replaced by ***, safe to print."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unclosed [IPv6 bracket: hide whatever sits between user: and @
+        return re.sub(r"(//[^/@:]*:)[^/@]*@", r"\1***@", url)
     if not parts.password:
         return url
     user = parts.username or ""
-    netloc = f"{user}:***@{parts.hostname or ''}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{parts.netloc.rpartition('@')[2]}"))
 
 
 def is_fake(client: Client) -> bool:

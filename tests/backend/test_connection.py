@@ -38,6 +38,13 @@ def test_malformed_url_is_named_with_the_fix(url: str) -> None:
         connect(url)
 
 
+@pytest.mark.parametrize("url", ["redis://:s3cret@localhost:port/0", "redis://u:s3cret@[::1/0", "redis://localhost:99999/0"])
+def test_an_unparsable_url_is_named_without_its_password(url: str) -> None:
+    with pytest.raises(LabConnectionError, match=r"is not a valid Redis URL") as caught:
+        connect(url)
+    assert "s3cret" not in str(caught.value)
+
+
 def test_refused_port_fails_fast_and_says_what_was_tried() -> None:
     port = free_port()
     started = time.perf_counter()
@@ -54,6 +61,7 @@ def test_unknown_host_is_reported() -> None:
 def test_password_is_never_printed() -> None:
     assert redact("redis://alice:s3cret@h:6380/0") == "redis://alice:***@h:6380/0"
     assert redact("redis://h:6379") == "redis://h:6379"
+    assert redact("redis://:s3cret@h:port/0") == "redis://:***@h:port/0"
     with pytest.raises(LabConnectionError) as caught:
         connect(f"redis://:s3cret@127.0.0.1:{free_port()}/0")
     assert "s3cret" not in str(caught.value)
