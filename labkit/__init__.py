@@ -34,7 +34,7 @@ from labkit.leaderboards.ties import EarliestFirst
 from labkit.leaderboards.widget import LeaderboardView, LoadProgress
 from labkit.leaderboards.windows import WindowedBoards
 from labkit.production.cells import production_servers
-from labkit.production.eviction import EVICTION_POLICIES, Workload, compare_policies, eviction_table, plot_eviction
+from labkit.production.eviction import Workload, compare_policies, eviction_table, plot_eviction
 from labkit.production.failover import SAME_REGION, failover_drill
 from labkit.production.link import DelayLink
 from labkit.production.memory import (
@@ -48,7 +48,7 @@ from labkit.production.memory import (
                                       sessions_per_gib,
                                       smallest_node,
 )
-from labkit.production.replicas import LAG, ReplicaPair, plot_stale, rounded_share, stale_by_gap, stale_reads
+from labkit.production.replicas import LAG, ReplicaPair, plot_stale, stale_by_gap, stale_reads
 from labkit.production.servers import start_server, stop_servers, wait_until_synced
 from labkit.sessions.latency import plot_round_trips, read_verdict
 from labkit.sessions.memory import MemorySessionStore
@@ -58,7 +58,6 @@ from labkit.sessions.store import SESSION_ID_BYTES, SessionStore, new_session_id
 from labkit.timing import Latency, format_duration, measure, measure_side_by_side, summarise
 
 __all__ = [
-    "EVICTION_POLICIES",
     "LAG",
     "LESSON_TTL",
     "POLICIES",
@@ -140,7 +139,6 @@ __all__ = [
     "realistic_payload",
     "redact",
     "requests_per_server",
-    "rounded_share",
     "server_version",
     "sessions_per_gib",
     "smallest_node",

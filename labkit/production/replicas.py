@@ -60,11 +60,12 @@ class ReplicaPair:
 
 @dataclass(frozen=True)
 class StaleReads:
-    """How many of `trials` logins looked logged out when read back as described by `how`."""
+    """How many of `trials` logins looked logged out when read back as `how` says, `gap` seconds after the write."""
 
     how: str
     trials: int
     stale: int
+    gap: float = 0.0
 
     @property
     def share(self) -> float:
@@ -93,7 +94,7 @@ def stale_reads(write: Any, read: Any, trials: int = 200, gap: float = 0.0, wait
         if gap:
             time.sleep(gap)
         stale += read.get(key) is None
-    return StaleReads(how or f"read {gap * 1e3:g} ms after login", trials, stale)
+    return StaleReads(how or f"read {gap * 1e3:g} ms after login", trials, stale, gap)
 
 
 def stale_by_gap(write: Any, read: Any, gaps_ms: tuple[int, ...] = (0, 5, 10, 15, 20, 25, 30, 40),
@@ -107,8 +108,7 @@ def plot_stale(by_gap: list[StaleReads], delay: float) -> Any:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 3.4))
-    gaps = [float(s.how.split()[1]) for s in by_gap]
-    ax.plot(gaps, [s.share for s in by_gap], marker="o", color="tab:red")
+    ax.plot([s.gap * 1e3 for s in by_gap], [s.share for s in by_gap], marker="o", color="tab:red")
     ax.axvline(delay * 1e3, color="grey", ls=":")
     ax.text(delay * 1e3, 0.5, "  replication delay", color="grey", fontsize=8)
     ax.set(xlabel="pause between login (write to primary) and read from replica (ms)",
