@@ -258,6 +258,20 @@ def _run_cart(add_to_cart: Callable[..., Any], space: Keyspace, cart: list[str],
     return _CartRun(returned, stored, ttl, added[0], hook.sent, hook.struck_before)
 
 
+def _lost_update_advice(sent: list[str]) -> str:
+    """What to change, given the requests this answer sent (so the advice never asks for what it already does)."""
+    commands = [label.split("+") for label in sent]
+    watches = [i for i, names in enumerate(commands) if "WATCH" in names]
+    reads = [i for i, names in enumerate(commands) if "GET" in names]
+    if watches and reads and reads[0] < watches[0]:
+        return ("Your code read the session before it WATCHed it, so a write in that gap goes unseen: WATCH first, "
+                "then GET.")
+    if len(watches) > 1 and not any(i > watches[-1] for i in reads):
+        return ("After EXEC was refused your code tried again without reading the session again, with the stale "
+                "copy: read it afresh on every attempt.")
+    return "Read, change and write back in one atomic step (WATCH/MULTI with a retry, a script, or store.update)."
+
+
 def _judge_cart(run: _CartRun, before: list[str]) -> None:
     """Raise NotYet if this run's effect is wrong; the hint names what went wrong and where."""
     cart, where = run.cart, (f"right before your {run.struck_before}" if run.struck_before else "")
@@ -269,12 +283,12 @@ def _judge_cart(run: _CartRun, before: list[str]) -> None:
                      f"the limit of {CART_LIMIT}.")
     if len(cart) > CART_LIMIT:
         raise NotYet(f"the cart ended with {len(cart)} items {cart}, over the limit of {CART_LIMIT}: another "
-                     f"server added {_NEIGHBOUR_ITEM!r} {where}, after your code had checked the size. Check "
-                     "and write in one atomic step.")
+                     f"server added {_NEIGHBOUR_ITEM!r} {where}, after your code had checked the size. The size check "
+                     "belongs inside the atomic step (in the function store.update runs, between WATCH and MULTI, or "
+                     "in the script).")
     if run.neighbour_added and _NEIGHBOUR_ITEM not in cart:
         raise NotYet(f"another server added {_NEIGHBOUR_ITEM!r} {where}, and your write threw it away: the cart "
-                     f"is {cart} (a lost update). Read, change and write back in one atomic step "
-                     "(WATCH/MULTI with a retry, a script, or store.update).")
+                     f"is {cart} (a lost update). {_lost_update_advice(run.sent)}")
     if cart.count(_OWN_ITEM) > 1:
         raise NotYet(f"the cart is {cart}: {_OWN_ITEM!r} went in {cart.count(_OWN_ITEM)} times for one call.")
     if any(item not in cart for item in before):
@@ -306,8 +320,8 @@ def check_add_to_cart(add_to_cart: Callable[[RedisSessionStore, str, str], Any],
     points = len(alone.sent)
     for strike_at in range(1, points + 1):
         _judge_cart(_run_cart(add_to_cart, space, before, strike_at), before)
-    return (f"another server added an item before each of your {points} requests in turn "
-            f"({' | '.join(alone.sent)}): the limit held and nothing was lost.")
+    each = "your one request" if points == 1 else f"each of your {points} requests in turn"
+    return f"another server added an item before {each} ({' | '.join(alone.sent)}): the limit held and nothing was lost."
 
 
 def _judge_first(run: _CartRun, before: list[str], what: str) -> Any:

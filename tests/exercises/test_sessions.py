@@ -246,6 +246,26 @@ def watch_too_late(store, session_id, item):
                 continue
 
 
+def stale_retry(store, session_id, item):
+    """WATCH and GET once, outside the retry loop: a retry writes the stale copy."""
+    key = store.key(session_id)
+    with store.client.pipeline(transaction=True) as pipe:
+        pipe.watch(key)
+        data = json.loads(pipe.get(key))
+        if not _room(data):
+            return False
+        data["cart"].append(item)
+        while True:
+            try:
+                pipe.watch(key)
+                pipe.multi()
+                pipe.set(key, json.dumps(data), xx=True, keepttl=True)
+                pipe.execute()
+                return True
+            except redis.WatchError:
+                continue
+
+
 def read_twice(store, session_id, item):
     """Reads once to check, once more to change."""
     if not _room(store.get(session_id)):
@@ -294,9 +314,10 @@ CART_CASES = [
     ("lesson_client_transaction", True, "MULTI"),
     (lua_add, True, "EVAL"),
     (naive_add, False, "lost update"),
-    (check_then_update, False, "over the limit of 3"),
+    (check_then_update, False, "The size check belongs inside the atomic step"),
     (lesson_get_setex, False, "right before your SET"),
-    (watch_too_late, False, "right before your WATCH"),
+    (watch_too_late, False, "read the session before it WATCHed it"),
+    (stale_retry, False, "read it afresh on every attempt"),
     (read_twice, False, "right before your GET"),
     (no_limit, False, "it ended with 4 items"),
     (ttl_dropped, False, "no TTL"),
