@@ -179,7 +179,7 @@ class RedisSessionStore:
 
     def sessions_of(self, user_id: object) -> list[str]:
         """The live session ids of one user, sorted: SMEMBERS of the index, then GET of each listed session."""
-        user = str(user_id)
+        user = _user(user_id)
         ids = self._index.members(user)
         values = self._read_many(ids)
         self._index.forget(user, [s for s, value in zip(ids, values) if value is None])
@@ -191,7 +191,7 @@ class RedisSessionStore:
         SMEMBERS of the index and GET of each listed session; then each of the user's sessions ends
         with WATCH + GET + DEL in MULTI/EXEC, so a session that meanwhile moved to another user stays.
         """
-        user = str(user_id)
+        user = _user(user_id)
         ids = self._index.members(user)
         values = self._read_many(ids)
         ended, gone = 0, [s for s, value in zip(ids, values) if value is None]
@@ -235,7 +235,8 @@ class RedisSessionStore:
                     return act(pipe, data)
                 except redis.WatchError:
                     continue
-        raise SessionContended(f"{key!r} changed under us {MAX_UPDATE_ATTEMPTS} times in a row")
+        session_id = key.removeprefix(self._session_prefix)
+        raise SessionContended(f"session {shown(session_id)} changed under us {MAX_UPDATE_ATTEMPTS} times in a row")
 
     def _list_if_moved(self, user: str | None, before: str | None, session_id: str) -> None:
         """Before a write names a new user, list the session in that user's index (SADD + PEXPIRE)."""
@@ -296,6 +297,12 @@ def ttl_seconds(ttl: object) -> float:
 def _too_long(got: str) -> BadArgument:
     return BadArgument(f"ttl must be at most {MAX_TTL_MS // 1000:,} seconds (about 146 million years; Redis "
                        f"refuses expiries much beyond that), got {got}")
+
+
+def _user(user_id: object) -> str:
+    if user_id is None:
+        raise BadArgument("a user id is needed, not None: sessions without a user are in no user's index")
+    return str(user_id)
 
 
 def _read(conn: Any, key: str) -> dict[str, Any] | None:

@@ -14,7 +14,7 @@ from datetime import timedelta
 import pytest
 
 import labkit
-from labkit.errors import BadArgument, CorruptSession, InvalidSessionId, NoSuchSession
+from labkit.errors import BadArgument, CorruptSession, InvalidSessionId, NoSuchSession, SessionContended
 from labkit.sessions.redis_store import LESSON_TTL, MAX_TTL_MS, RedisSessionStore
 from labkit.sessions.store import new_session_id
 
@@ -451,9 +451,24 @@ def test_delete_keeps_the_index_true(store: RedisSessionStore, space) -> None:
 
 
 def test_user_ids_are_matched_as_the_index_names_them(store: RedisSessionStore) -> None:
-    numbered = store.create({"user_id": 7})
+    numbered, named_none = store.create({"user_id": 7}), store.create({"user_id": "None"})
     assert store.sessions_of(7) == store.sessions_of("7") == [numbered]
     assert store.logout_everywhere("7") == 1
+    for call in (store.sessions_of, store.logout_everywhere):
+        with pytest.raises(BadArgument, match="not None"):
+            call(None)
+    assert store.get(named_none) == {"user_id": "None"}
+
+
+def test_contention_is_reported_without_the_secret_id(store: RedisSessionStore, space) -> None:
+    session_id = store.create({"views": 0})
+
+    def always_overtaken(data: dict) -> None:
+        space.client.set(store.key(session_id), json.dumps({"views": data["views"] + 1}), keepttl=True)
+
+    with pytest.raises(SessionContended, match=r"session '.{6}…' changed under us 100 times") as caught:
+        store.update(session_id, always_overtaken)
+    assert session_id not in str(caught.value)
 
 
 # Data JSON would not give back unchanged: refused before anything is written.
