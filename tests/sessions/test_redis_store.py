@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import random
 import re
 import threading
 import time
@@ -513,3 +514,30 @@ def test_a_cycle_is_refused(store: RedisSessionStore) -> None:
 def test_data_that_round_trips_comes_back_equal(store: RedisSessionStore) -> None:
     data = {"user_id": "ada", "cart": [1, 2.5, -0.0, True, None, "é", {"nested": []}], "big": 2**80}
     assert store.get(store.create(data)) == data
+
+
+def test_concurrent_user_changes_leave_every_session_in_its_users_index(store: RedisSessionStore) -> None:
+    sessions = [store.create({"user_id": "bob", "n": 0}) for _ in range(3)]
+    failures: list[BaseException] = []
+
+    def move_around(seed: int) -> None:
+        rng = random.Random(seed)
+        try:
+            for _ in range(20):
+                user = rng.choice(["bob", "carol", None])
+                store.update(rng.choice(sessions), lambda data: data.update(user_id=user, n=data["n"] + 1))
+        except BaseException as exc:  # noqa: BLE001 - reported below, in the test's own thread
+            failures.append(exc)
+
+    threads = [threading.Thread(target=move_around, args=(seed,)) for seed in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures
+    owners = {s: store.get(s)["user_id"] for s in sessions}
+    assert sum(store.get(s)["n"] for s in sessions) == 60, "an update was lost"
+    for user in ("bob", "carol"):
+        assert store.sessions_of(user) == sorted(s for s, owner in owners.items() if owner == user)
+    assert store.logout_everywhere("bob") == sum(owner == "bob" for owner in owners.values())
+    assert all((store.get(s) is None) == (owner == "bob") for s, owner in owners.items())
