@@ -205,7 +205,7 @@ class RedisSessionStore:
         return ended
 
     def rotate(self, session_id: str, **changes: Any) -> str | None:
-        """A new id for the session's data (plus `changes`), and the old id ended: do this at login.
+        """A new id for the session's data (plus `changes`), the old id ended (GET, SET ... EX, `delete`): do this at login.
 
         Regenerating the id when privileges change defeats session fixation: an id an attacker
         planted before the login is worth nothing after it. None if the session is gone.

@@ -8,7 +8,7 @@ import pytest
 
 from labkit import MemorySessionStore
 from labkit.errors import BadArgument, NoSuchSession
-from tests.sessions.test_redis_store import NOT_ROUND_TRIPPABLE
+from tests.sessions.test_payload import NOT_ROUND_TRIPPABLE
 
 
 @pytest.mark.parametrize("data, words", NOT_ROUND_TRIPPABLE, ids=[repr(d)[:30] for d, _ in NOT_ROUND_TRIPPABLE])
