@@ -1,12 +1,15 @@
-"""Shared fixtures: fakeredis, a real redis-server, a local cluster, a TLS server; the legs report."""
+"""Shared fixtures: fakeredis, a real redis-server, one behind a delay link, a local cluster, a TLS server; the legs report."""
 
 from __future__ import annotations
+
+from urllib.parse import urlsplit
 
 import pytest
 
 import labkit
 from labkit.config import ENV_URL
 from tests.support import LEGS
+from tests.support.delay_link import DelayLink, measure_ping_rtt
 from tests.support.servers import LocalCluster, LocalRedis, TlsFiles, make_tls_files, openssl_path, redis_server_path
 
 
@@ -21,6 +24,23 @@ def real_redis_url() -> str:
     LEGS["real redis-server"] = f"ran against Redis {version} on 127.0.0.1:{server.port}"
     yield server.url
     server.stop()
+
+
+# The network leg: the real server reached through an added round trip, as a class server down the hall
+# (about 3 ms) or ElastiCache from an EC2 instance in its own Availability Zone (about 0.3 ms) would be.
+NETWORK_RTTS = {"0.3 ms": 0.0003, "3 ms": 0.003}
+
+
+@pytest.fixture(scope="session", params=list(NETWORK_RTTS), ids=lambda name: f"rtt {name}")
+def network_redis_url(request: pytest.FixtureRequest, real_redis_url: str) -> str:
+    """URL of the real server through a delay link adding each NETWORK_RTTS round trip in turn."""
+    upstream = urlsplit(real_redis_url)
+    link = DelayLink(upstream.hostname or "127.0.0.1", upstream.port or 6379, NETWORK_RTTS[request.param]).start()
+    measured = measure_ping_rtt(*link.address)
+    LEGS[f"network, {request.param} round trip"] = (f"ran against the real redis-server through a delay link: "
+                                                     f"PING p50 {measured * 1000:.2f} ms (asked {request.param})")
+    yield f"redis://{link.address[0]}:{link.port}/0"
+    link.stop()
 
 
 @pytest.fixture(scope="session")
