@@ -57,8 +57,8 @@ def create_class(admin: Client, record: ClassRecord, learners: Sequence[Learner]
     try:
         for learner in learners:  # check every user before changing any
             info = users.user_info(admin, learner.user)
-            if info is None:
-                passwords[learner] = _new_password()
+            if info is None:  # a new learner, or one removed earlier: their card's password still serves
+                passwords[learner] = (password_of(old_urls.get(learner.id, "")) if not rotate else "") or _new_password()
                 done.added.append(learner.id)
             elif not users.is_lab_user(info, learner):
                 raise ClassroomError(f"a Redis user {learner.user!r} already exists with other keys "

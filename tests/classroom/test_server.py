@@ -172,7 +172,7 @@ def test_reset_acts_on_exact_learners_and_all_only_on_this_class(admin_url: str,
 
 
 def test_remove_deletes_only_the_users_the_lab_made_and_reset_still_finds_them(
-        admin_url: str, handout: dict[str, str], capsys: pytest.CaptureFixture) -> None:
+        admin_url: str, handout: dict[str, str], tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     admin = labkit.connect(admin_url)
     admin.execute_command("ACL", "SETUSER", "lab-zed", "on", ">theirs", "~*", "+@all")
     admin.set("lab:bob:01:x", "bob's")
@@ -185,6 +185,9 @@ def test_remove_deletes_only_the_users_the_lab_made_and_reset_still_finds_them(
         labkit.connect(handout["bob"])
     assert _class(admin_url, "reset", "--all", "--yes") == 0, "the class record still lists them"
     assert not admin.exists("lab:bob:01:x")
+    assert _class(admin_url, "create", "--roster", str(tmp_path / "roster.txt"), "--handout",
+                  str(tmp_path / "class.csv")) == 0
+    assert labkit.connect(handout["bob"]).acl_whoami() == "lab-bob", "created again, their cards work again"
 
 
 def test_create_is_idempotent_and_rotates_only_when_asked(admin_url: str, tmp_path: Path,
