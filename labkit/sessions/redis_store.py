@@ -311,6 +311,8 @@ def _read(conn: Any, key: str) -> dict[str, Any] | None:
         raw = conn.execute_command("GET", key, **_RAW)
     except redis.ResponseError as exc:
         raise _classified(key, exc) from None
+    except UnicodeDecodeError as exc:  # a client that decodes whatever NEVER_DECODE says: its reply was read whole
+        raw = exc.object
     return _parse(key, raw)
 
 

@@ -326,3 +326,19 @@ def test_contention_is_reported_without_the_secret_id(store: RedisSessionStore, 
     with pytest.raises(SessionContended, match=r"session '.{6}…' changed under us 100 times") as caught:
         store.update(session_id, always_overtaken)
     assert session_id not in str(caught.value)
+
+
+def test_a_client_that_decodes_every_reply_still_gets_corrupt_session(store: RedisSessionStore, space,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    session_id = new_session_id()
+    space.client.set(store.key(session_id), MSGPACK)
+    real = type(space.client).execute_command
+
+    def decoding_anyway(self, *args, **options):  # as a client or version that ignores NEVER_DECODE would
+        options.pop("NEVER_DECODE", None)
+        return real(self, *args, **options)
+
+    monkeypatch.setattr(type(space.client), "execute_command", decoding_anyway)
+    with pytest.raises(CorruptSession, match="not UTF-8 text"):
+        store.get(session_id)
+    assert space.client.ping()
