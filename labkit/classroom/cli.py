@@ -69,6 +69,9 @@ def _guarded(run: Callable[[argparse.Namespace], None]) -> Callable[[argparse.Na
         except redis.exceptions.NoPermissionError as exc:
             raise ClassroomError(f"the class server refused a command to this user ({exc}) in {_where(args)}: "
                                  "use the admin user's URL (--admin-url or REDIS_URL)") from None
+        except redis.ResponseError as exc:
+            raise ClassroomError(f"the class server answered an error in {_where(args)}: {exc}. Nothing after that "
+                                 "command was done; each command is safe to run again once this is fixed") from None
         except (redis.ConnectionError, redis.TimeoutError) as exc:
             raise ClassroomError(f"lost the connection to {_where(args)} ({exc}): check the server is up and "
                                  "run the command again (each command is safe to repeat)") from None

@@ -57,6 +57,10 @@ def admin_client(url: str | None = None) -> Client:
                 else f"{who!r}, a user without the admin commands ACL and CONFIG")
         raise ClassroomError(f"{redact(url)} logs in as {role}; instructor commands need the admin user: give "
                              f"its URL in --admin-url or {ENV_URL}, e.g. redis://admin:PASSWORD@host:6380/0") from None
+    except redis.ResponseError as exc:  # e.g. ElastiCache, which offers neither ACL SETUSER nor CONFIG
+        raise ClassroomError(f"{redact(url)} does not accept the commands a class needs (ACL, CONFIG): {exc}. Use a "
+                             "self-managed redis-server (docs/instructor-guide.md); on ElastiCache, create the users "
+                             "with its own user management instead") from None
     return admin
 
 

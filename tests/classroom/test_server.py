@@ -327,3 +327,15 @@ def test_a_class_on_a_cluster_has_its_users_on_every_node(cluster_url: str, tmp_
         labkit.Keyspace(admin, carol.prefix).clear()
         users.remove_users(admin, [carol])
         admin.delete(record.key)
+
+
+def test_a_server_without_acl_commands_is_named_not_a_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    class NoAcl:  # as ElastiCache answers: the commands do not exist there
+        connection_pool = type("Pool", (), {"connection_kwargs": {"db": 0}})()
+
+        def acl_users(self) -> list:
+            raise redis.ResponseError("unknown command 'ACL', with args beginning with: 'USERS'")
+
+    monkeypatch.setattr(users, "connect", lambda url: NoAcl())
+    with pytest.raises(ClassroomError, match=r"does not accept the commands a class needs \(ACL, CONFIG\).*ElastiCache"):
+        users.admin_client("redis://admin:pw@cache.example.com:6379/0")
