@@ -244,11 +244,10 @@ def test_a_full_server_tells_the_learner_and_keeps_what_is_stored(admin_url: str
     monkeypatch.setenv("REDIS_URL", handout["alice"])
     admin = labkit.connect(admin_url)
     admin.set("lab:bob:01:kept", "bob's")
-    admin.config_set("maxmemory", str(int(admin.info("memory")["used_memory"]) + 2**20))
     alice = labkit.connect(handout["alice"])
+    admin.config_set("maxmemory", str(int(admin.info("memory")["used_memory"]) // 2))  # already over it
     with pytest.raises(redis.exceptions.OutOfMemoryError, match="used memory > 'maxmemory'"):
-        alice.set("lab:alice:01:big", "x" * 2**21)  # noeviction: the write is refused, nothing evicted
-    admin.config_set("maxmemory", str(int(admin.info("memory")["used_memory"])))
+        alice.set("lab:alice:01:more", "x")  # noeviction: the write is refused, nothing is evicted
     labkit.open_lab("01")
     assert "The class server is full" in capsys.readouterr().out
     assert admin.get("lab:bob:01:kept") == "bob's"
