@@ -26,6 +26,9 @@ _NUMBER = re.compile(r"[0-9]+").fullmatch
 _NO_SUCH_NAME = {socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)}
 _NO_ROUTE = {errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EHOSTDOWN, errno.ENETDOWN}
 FALLBACK = f"Unset {ENV_URL} to use the embedded fakeredis instead."
+# OpenSSL's reasons for a reply that is no TLS record at all (plain text, HTTP...).
+_NOT_TLS = {"WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG", "UNKNOWN_PROTOCOL",
+            "HTTP_REQUEST", "HTTPS_PROXY_REQUEST", "BAD_RECORD_TYPE", "RECORD_TOO_LARGE"}
 
 
 def database_of(url: str, shown: str) -> int:
@@ -162,10 +165,12 @@ def _check_tls_spoken(sock: socket.socket, host: str, port: int, shown: str, tim
         return
     except TimeoutError:
         what = f"no TLS handshake came back from {host}:{port} within {timeout:g} s"
+    except (ssl.SSLEOFError, ssl.SSLZeroReturnError) as exc:
+        what = f"{host}:{port} closed the connection instead of answering the TLS handshake ({exc.reason})"
     except ssl.SSLError as exc:
-        if "ALERT" in str(exc.reason or ""):  # the server answered in TLS (an alert): TLS is spoken
+        if exc.reason not in _NOT_TLS:  # a TLS answer (an alert, a protocol version): redis-py will say what
             return
-        what = f"the answer from {host}:{port} is not TLS ({exc.reason or type(exc).__name__})"
+        what = f"the answer from {host}:{port} is not TLS ({exc.reason})"
     except ConnectionError as exc:
         what = f"{host}:{port} hung up during the TLS handshake ({exc.strerror or type(exc).__name__})"
     raise LabConnectionError(

@@ -117,19 +117,24 @@ def test_a_unix_socket_server_connects() -> None:
             assert client.ping() and client.connection_pool.connection_kwargs["path"] == path
 
 
-def test_a_port_that_answers_but_not_in_tls_is_named() -> None:
+@pytest.mark.parametrize("answer, words", [
+    (b"HTTP/1.1 400 Bad Request\r\n\r\n", "is not TLS"),
+    (b"", "closed the connection instead of answering the TLS handshake"),
+], ids=["plain text", "hang-up"])
+def test_a_port_that_answers_but_not_in_tls_is_named(answer: bytes, words: str) -> None:
     listener = socket.create_server(("127.0.0.1", 0))
     port = listener.getsockname()[1]
 
     def answer_in_plain_text() -> None:
         conn, _ = listener.accept()
         with conn:
-            conn.sendall(b"HTTP/1.1 400 Bad Request\r\n\r\n")
-            conn.recv(1024)
+            if answer:
+                conn.sendall(answer)
+                conn.recv(1024)
 
     threading.Thread(target=answer_in_plain_text, daemon=True).start()
     try:
-        _fails_within_bound(f"rediss://127.0.0.1:{port}/0", "is not TLS", "the URL must start with redis://")
+        _fails_within_bound(f"rediss://127.0.0.1:{port}/0", words, "the URL must start with redis://")
     finally:
         listener.close()
 
