@@ -28,7 +28,7 @@ SHELLS = {  # column -> the line that sets both variables in that shell
     "cmd": 'set "{url_var}={url}" & set "{learner_var}={learner}"',
 }
 COLUMNS = ("name", ENV_LEARNER, ENV_URL, *SHELLS)
-FIRST_CELL = "Backend: Redis {version} at {host} · learner {learner} · keys under lab:{learner}:01:"
+FIRST_CELL = "Backend: Redis {version} at {host}{tls} · learner {learner} · keys under lab:{learner}:01:"
 
 
 def learner_url(base_url: str, learner: Learner, password: str) -> str:
@@ -118,7 +118,8 @@ def _card(row: dict[str, str], version: str) -> str:
     learner = row[ENV_LEARNER]
     host = urlsplit(row[ENV_URL]).netloc.rsplit("@", 1)[-1]
     lines = "".join(f"<p>{e(shell)}:</p><pre>{e(row[shell])}</pre>\n" for shell in SHELLS)
-    first = FIRST_CELL.format(version=version, host=host, learner=learner)
+    tls = " over TLS" if row[ENV_URL].startswith("rediss:") else ""
+    first = FIRST_CELL.format(version=version, host=host, tls=tls, learner=learner)
     return f"""<section>
 <h2>{e(row["name"])}</h2><p>Your learner id: <b>{e(learner)}</b>. Keep this card to yourself: it holds your password.</p>
 <h3>1. Set up the lab once</h3>

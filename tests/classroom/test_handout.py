@@ -82,3 +82,19 @@ def test_create_over_an_open_handout_makes_it_private(admin_url: str, tmp_path: 
     assert _mode(path) == 0o600 and _mode(tmp_path / "class-cards.html") == 0o600
     url = next(csv.DictReader(path.open(encoding="utf-8-sig")))["REDIS_URL"]
     assert labkit.connect(url).acl_whoami() == "lab-learner01"
+
+
+def test_a_tls_card_shows_the_tls_banner(tmp_path: Path) -> None:
+    rows = handout_rows({Learner("Ana", "ana"): "pw"}, "rediss://h.example.edu:6381/0?ssl_ca_certs=ca.crt")
+    page = write_handout(tmp_path / "c.csv", rows, "7.0.15").read_text(encoding="utf-8")
+    assert "Backend: Redis 7.0.15 at h.example.edu:6381 over TLS · learner ana · keys under lab:ana:01:" in page
+    assert rows[0]["REDIS_URL"] == "rediss://lab-ana:pw@h.example.edu:6381/0?ssl_ca_certs=ca.crt"
+
+
+def test_create_says_which_ids_were_shortened(admin_url: str, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    roster = tmp_path / "roster.txt"
+    roster.write_text("María José de los Ángeles Fernández\nBo\n", encoding="utf-8")
+    assert cli.main(["class", "--admin-url", admin_url, "create", "--roster", str(roster),
+                     "--handout", str(tmp_path / "c.csv")]) == 0
+    assert "note: 'María José de los Ángeles Fernández' has the learner id 'maria-jose-de-los-angeles'" \
+        in capsys.readouterr().err
