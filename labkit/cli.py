@@ -1,7 +1,7 @@
 """`labkit`: the one command for everything a person runs.
 
     labkit lab [--dir notebooks] [JUPYTERLAB-OPTIONS]   open the lab in JupyterLab
-    labkit class create|progress|reset|remove ...       run a class on one Redis (instructors)
+    labkit class create|progress|reset|remove|hub-env   run a class on one Redis (instructors)
     labkit progress [learner/ | NN_x.ipynb ...]         your exercises, run headless on fakeredis
     labkit learner-copies [--check]                     write (or check) the copies without solutions
     labkit bundle [--out lab-bundle.zip]                the zip students receive: learner copies, no solutions
