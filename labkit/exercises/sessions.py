@@ -27,7 +27,7 @@ from labkit.sessions.redis_store import LESSON_TTL, RedisSessionStore
 
 __all__ = ["CART_LIMIT", "ID_SAMPLES", "check_add_to_cart", "check_create_session", "check_login", "estimate_bits"]
 
-ID_SAMPLES = 48  # ids drawn from the learner's function in 02.1
+ID_SAMPLES = 32  # ids drawn from the learner's function in 02.1
 MIN_BITS = 128
 CART_LIMIT = 3  # 02.2: a cart holds at most this many items
 MAX_SENDS = 200  # 02.2: more commands than this for one call means a retry loop that never ends
