@@ -87,8 +87,8 @@ def create_app(name: str, store: SessionStore, *, secure_cookie: bool = True) ->
         if not user or len(user) > MAX_USER_LENGTH:
             return reply(f"log in needs a form field 'user' of 1 to {MAX_USER_LENGTH} characters", 400, SessionState.NONE)
         old_id, _, state = current()
-        if old_id is not None:  # a new id at every login: a planted (fixated) id is never upgraded
-            store.delete(old_id)
+        if old_id is not None and state is SessionState.RECOGNISED:  # a new id at every login: a planted
+            store.delete(old_id)  # (fixated) id is never upgraded; an unreadable value is left to the operator
         session_id = store.create({"user": user, "cart": []})
         response = reply(f"welcome, {user}", 200, state)
         response.set_cookie(SESSION_COOKIE, session_id, httponly=True, secure=secure_cookie, samesite="Lax")
@@ -124,7 +124,7 @@ def create_app(name: str, store: SessionStore, *, secure_cookie: bool = True) ->
     @app.post("/logout")
     def logout() -> Response:
         session_id, data, state = current()
-        if session_id is not None:
+        if session_id is not None and state is SessionState.RECOGNISED:
             store.delete(session_id)
         response = reply("logged out" if data else "you were not logged in", 200, state)
         response.delete_cookie(SESSION_COOKIE, httponly=True, secure=secure_cookie, samesite="Lax")

@@ -7,6 +7,7 @@ from collections import Counter
 
 import pytest
 
+import labkit
 from labkit import (
     POLICIES,
     Browser,
@@ -129,6 +130,19 @@ def test_a_corrupt_session_is_logged_and_answered_500_not_hidden_as_a_logout(cap
     assert "could not be read" in record.body
     assert "app-1: unreadable session data" in caplog.text and "holds a hash" in caplog.text
     assert fleet.browser("alice").session_cookie is None, "the unreadable cookie is cleared"
+
+
+@pytest.mark.parametrize("path", ["/login", "/logout"])
+def test_login_and_logout_over_an_unreadable_session_leave_it_alone(space: labkit.Keyspace, path: str) -> None:
+    store = labkit.RedisSessionStore(space)
+    fleet = Fleet(servers=1, store_factory=lambda name: store)
+    fleet.login("alice")
+    session_id = fleet.browser("alice").session_cookie.value
+    space.client.delete(store.key(session_id))
+    space.client.hset(store.key(session_id), "not", "a session")
+    record = fleet.post("alice", path, {"user": "alice"}) if path == "/login" else fleet.post("alice", path)
+    assert record.status == 200 and record.session is SessionState.CORRUPT
+    assert space.client.hgetall(store.key(session_id)) == {"not": "a session"}, "nothing that is not a session is deleted"
 
 
 # -- the balancer's policies ------------------------------------------------------------------------
