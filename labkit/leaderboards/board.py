@@ -91,7 +91,7 @@ class Leaderboard:
 
     # -- writing -------------------------------------------------------------------------------
     def submit(self, player: str, score: float) -> float:
-        """Record a result, keeping the player's best (ZADD GT, or LT when lowest wins); return the best."""
+        """Record a result, keeping the player's best (ZADD GT, or LT when lowest wins; notebook 03 §1, §3); return the best."""
         player, value = check_player(player), check_score(score)
         pipe = self.client.pipeline(transaction=True)
         pipe.zadd(self.key, {player: value}, gt=self.order.descending, lt=not self.order.descending)
@@ -100,11 +100,11 @@ class Leaderboard:
         return float(pipe.execute()[1])
 
     def add_points(self, player: str, points: float) -> float:
-        """Add `points` to the player's total (ZINCRBY under WATCH, refused if not finite); return the new total."""
+        """Add `points` to the player's total (ZINCRBY under WATCH, refused if not finite; §1); return the new total."""
         return self.add_many([(player, points)])[player]
 
     def add_many(self, results: Mapping[str, float] | Iterable[tuple[str, float]]) -> dict[str, float]:
-        """Add many results in one MULTI/EXEC of ZINCRBYs; return each player's new total.
+        """Add many results in one MULTI/EXEC of ZINCRBYs (notebook 03 §2); return each player's new total.
 
         WATCH + ZMSCORE first: if any total would stop being finite (1e308 + 1e308 is inf), the
         whole batch is refused with a BadArgument and nothing changes. A concurrent write between
@@ -139,7 +139,7 @@ class Leaderboard:
 
     def load(self, scores: Mapping[str, float] | Iterable[tuple[str, float]], *, batch: int = 10_000,
              progress: Callable[[int], None] | None = None) -> int:
-        """Set many scores at once: ZADD of `batch` members per call, pipelined; return how many.
+        """Set many scores at once: ZADD of `batch` members per call, pipelined (notebook 03 §8); return how many.
 
         Every name and score is checked before anything is sent, so bad input changes nothing.
         A writer thread sends one batch while the next is encoded (see `loading`).
@@ -153,7 +153,7 @@ class Leaderboard:
         return done
 
     def remove(self, player: str, *, with_profile: bool = False) -> bool:
-        """Take a player off the board (ZREM), and DEL their profile hash too if asked; True if they were on it."""
+        """Take a player off the board (ZREM), and DEL their profile hash too if asked (§1); True if they were on it."""
         player = check_player(player)
         if not with_profile:
             return bool(self.client.zrem(self.key, player))
@@ -163,17 +163,17 @@ class Leaderboard:
         return bool(pipe.execute()[0])
 
     def keep_best(self, n: int) -> int:
-        """Trim the board to its best `n` players (ZREMRANGEBYRANK); return how many were removed."""
+        """Trim the board to its best `n` players (ZREMRANGEBYRANK, notebook 03 §6); return how many were removed."""
         n = check_count(n, "n", minimum=0)
         start, stop = self._trim_range(n)
         return int(self.client.zremrangebyrank(self.key, start, stop))
 
     def expire(self, ttl: timedelta | float) -> bool:
-        """Delete the whole board after `ttl` (EXPIRE, whole seconds); False if the board does not exist."""
+        """Delete the whole board after `ttl` (EXPIRE, whole seconds; §6); False if the board does not exist."""
         return bool(self.client.expire(self.key, check_ttl(ttl)))
 
     def ttl(self) -> float | None:
-        """Seconds until the board expires (TTL); None if it never does or does not exist."""
+        """Seconds until the board expires (TTL, §6); None if it never does or does not exist."""
         left = int(self.client.ttl(self.key))
         return None if left < 0 else float(left)
 
@@ -197,7 +197,7 @@ class Leaderboard:
         return None if found is None else found.rank
 
     def entry(self, player: str, ranking: Ranking | RankingName = Ranking.ORDINAL) -> Entry | None:
-        """Rank and score of one player (ZREVRANK or ZRANK + ZSCORE in one MULTI/EXEC), or None."""
+        """Rank and score of one player (ZREVRANK or ZRANK + ZSCORE in one MULTI/EXEC; §1, §3), or None."""
         ranking, player = Ranking.of(ranking), check_player(player)
         pipe = self.client.pipeline(transaction=True)
         (pipe.zrevrank if self.order.descending else pipe.zrank)(self.key, player)
@@ -208,12 +208,12 @@ class Leaderboard:
         return self._ranked([(player, float(score))], int(index), ranking)[0]
 
     def top(self, n: int = 10, ranking: Ranking | RankingName = Ranking.ORDINAL) -> list[Entry]:
-        """The best `n` players with their scores (ZRANGE 0 n-1 [REV] WITHSCORES)."""
+        """The best `n` players with their scores (ZRANGE 0 n-1 [REV] WITHSCORES; notebook 03 §1)."""
         n = check_count(n, "n")
         return self._range(0, n - 1, Ranking.of(ranking))
 
     def page(self, number: int, size: int = 10, ranking: Ranking | RankingName = Ranking.ORDINAL) -> list[Entry]:
-        """Page `number` (1-based) of `size` entries (ZRANGE start start+size-1 [REV]); past the last page it is empty."""
+        """Page `number` (1-based) of `size` entries (ZRANGE start start+size-1 [REV]; §4); past the last page, []."""
         number, size = check_count(number, "page number"), check_count(size, "page size")
         start = (number - 1) * size
         return self._range(start, start + size - 1, Ranking.of(ranking))
@@ -224,7 +224,11 @@ class Leaderboard:
         return -(-self.count() // size)
 
     def around(self, player: str, radius: int = 2, ranking: Ranking | RankingName = Ranking.ORDINAL) -> list[Entry]:
-        """The player with up to `radius` neighbours above and below, clipped at rank 1; [] if not ranked."""
+        """The player with up to `radius` neighbours above and below (ZREVRANK, then ZRANGE; §4), clipped at rank 1.
+
+        [] if the player is not ranked. agoragames/leaderboard-python's `around_me` shifts the window
+        down at the top to fill a whole page; labkit shows the real neighbours (see the module docstring).
+        """
         radius, ranking, player = check_count(radius, "radius", minimum=0), Ranking.of(ranking), check_player(player)
         index = (self.client.zrevrank if self.order.descending else self.client.zrank)(self.key, player)
         if index is None:
@@ -232,12 +236,12 @@ class Leaderboard:
         return self._range(max(0, int(index) - radius), int(index) + radius, ranking)
 
     def count_between(self, low: float, high: float) -> int:
-        """How many players score from `low` to `high`, both included (ZCOUNT)."""
+        """How many players score from `low` to `high`, both included (ZCOUNT; notebook 03 §5)."""
         low, high = check_score(low, "low"), check_score(high, "high")
         return int(self.client.zcount(self.key, low, high))
 
     def between(self, low: float, high: float, ranking: Ranking | RankingName = Ranking.ORDINAL) -> list[Entry]:
-        """Players scoring from `low` to `high` (both included), best first, ranked on the whole board.
+        """Players scoring from `low` to `high` (both included), best first, ranked on the whole board (§5).
 
         ZRANGE ... BYSCORE [REV] WITHSCORES, with the ZCOUNT of better scores in the same MULTI/EXEC
         (the first one's position).
@@ -254,7 +258,7 @@ class Leaderboard:
         return self._ranked([(str(p), float(s)) for p, s in rows], int(before), ranking)
 
     def percentile(self, player: str) -> float | None:
-        """The share of the board, in percent, scoring strictly worse than `player`; None if not ranked.
+        """The share of the board, in percent, scoring strictly worse than `player` (ZSCORE, ZCARD, ZCOUNT; §5); or None.
 
         Tied players share a percentile. That library's `percentile_for` counts positions instead
         (players listed below), rounded up to a whole number, so tied players differ there.
@@ -269,7 +273,7 @@ class Leaderboard:
         return 100.0 * worse / int(total)
 
     def top_percent(self, percent: float, ranking: Ranking | RankingName = Ranking.ORDINAL) -> list[Entry]:
-        """The best `percent` % of the board: the first ceil(players x percent / 100) positions."""
+        """The best `percent` % of the board: the first ceil(players x percent / 100) positions (ZCARD, ZRANGE; §5)."""
         percent, ranking = check_percent(percent), Ranking.of(ranking)
         n = math.ceil(Fraction(percent) * self.count() / 100)
         return [] if n == 0 else self._range(0, n - 1, ranking)

@@ -25,7 +25,7 @@ from labkit.leaderboards.validate import check_score, check_ttl
 def merge_boards(space: Keyspace, name: str, boards: Sequence[Leaderboard], *,
                  weights: Sequence[float] | None = None, aggregate: Aggregate | AggregateName = Aggregate.SUM,
                  order: Order | OrderName | None = None, ttl: timedelta | float | None = None) -> Leaderboard:
-    """A new board `name` holding every player of `boards` (ZUNIONSTORE ... WEIGHTS ... AGGREGATE ...).
+    """A new board `name` holding every player of `boards` (ZUNIONSTORE ... WEIGHTS ... AGGREGATE ...; notebook 03 §6).
 
     A player's score is the weighted scores of the boards they are on, combined by `aggregate`.
     `order` defaults to the first board's. With `ttl`, EXPIRE in the same MULTI/EXEC.
@@ -36,7 +36,7 @@ def merge_boards(space: Keyspace, name: str, boards: Sequence[Leaderboard], *,
 def intersect_boards(space: Keyspace, name: str, boards: Sequence[Leaderboard], *,
                      weights: Sequence[float] | None = None, aggregate: Aggregate | AggregateName = Aggregate.SUM,
                      order: Order | OrderName | None = None, ttl: timedelta | float | None = None) -> Leaderboard:
-    """A new board `name` holding only the players on every one of `boards` (ZINTERSTORE), scores combined.
+    """A new board `name` holding only the players on every one of `boards` (ZINTERSTORE, §6), scores combined.
 
     A combination that is not finite (weights too large) deletes the new board and raises a BadArgument.
     """

@@ -62,7 +62,7 @@ class WindowedBoards:
         return self.add_many([(player, points)], day)[player]
 
     def add_many(self, results: Iterable[tuple[str, float]], day: date) -> dict[str, float]:
-        """Add each (player, points) on the all-time, daily and weekly boards; return the all-time totals.
+        """Add each (player, points) on the all-time, daily and weekly boards (notebook 03 §6); return the all-time totals.
 
         MULTI, then per result ZINCRBY on each board, then EXPIRE on the daily and weekly keys, then
         EXEC: all or nothing. Under WATCH of the three keys, a total that would stop being finite
