@@ -76,7 +76,9 @@ def create_class(admin: Client, record: ClassRecord, learners: Sequence[Learner]
             raise ClassroomError(f"{len(missing)} learners already have users, but their passwords are not in "
                                  f"{handout}: {', '.join(missing)}. Give the handout that holds them (--handout), "
                                  "or --rotate to give them new passwords (their old lines stop working)")
-        rows = handout_rows(passwords, base_url)
+        # The handout first: if anything after fails, it holds the passwords, and running create again sets them.
+        version = ".".join(map(str, server_version(admin)))
+        done.cards = write_handout(handout, handout_rows(passwords, base_url), version)
         users.set_users(admin, passwords, scripts=scripts)
     except redis.exceptions.NoPermissionError as exc:
         raise ClassroomError(f"this user may not manage Redis users ({exc}): use an admin URL whose user "
@@ -86,8 +88,6 @@ def create_class(admin: Client, record: ClassRecord, learners: Sequence[Learner]
     if not done.saved:
         done.notes.append("warning: the server has no aclfile, so these users live in memory only and a restart "
                           "loses them: start it with --aclfile (docs/instructor-guide.md, 'A class server')")
-    version = ".".join(map(str, server_version(admin)))
-    done.cards = write_handout(handout, rows, version)
     return done
 
 

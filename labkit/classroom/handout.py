@@ -91,7 +91,10 @@ def write_private(path: Path, text: str) -> None:
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise ClassroomError(f"no folder {folder} for {path.name}: create it, or give another path")
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")  # mode 0600
+    try:
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")  # mode 0600
+    except OSError as exc:
+        raise ClassroomError(f"cannot write in {folder} ({exc.strerror}): give a path in a folder you may write") from None
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
             out.write(text)
@@ -99,6 +102,10 @@ def write_private(path: Path, text: str) -> None:
             os.fsync(out.fileno())
         os.chmod(temporary, 0o600)
         os.replace(temporary, path)
+    except OSError as exc:
+        Path(temporary).unlink(missing_ok=True)
+        raise ClassroomError(f"could not write {path} ({exc.strerror or exc}); any file there before is unchanged. "
+                             "Free some space or choose another path, then run the command again") from None
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise

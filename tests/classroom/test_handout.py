@@ -14,6 +14,7 @@ import labkit
 from labkit import cli
 from labkit.classroom.handout import SHELLS, handout_rows, write_handout, write_private
 from labkit.classroom.roster import Learner
+from labkit.errors import ClassroomError
 
 
 def _mode(path: Path) -> int:
@@ -39,8 +40,8 @@ def test_private_files_are_0600_whatever_was_there_and_never_written_through_a_s
 def test_a_failed_write_leaves_the_old_handout_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "class.csv"
     path.write_text("the only copy of the passwords")
-    monkeypatch.setattr(os, "replace", lambda *args: (_ for _ in ()).throw(OSError("disk full")))
-    with pytest.raises(OSError, match="disk full"):
+    monkeypatch.setattr(os, "replace", lambda *args: (_ for _ in ()).throw(OSError(28, "No space left on device")))
+    with pytest.raises(ClassroomError, match=r"could not write .*class.csv \(No space left on device\); any file there"):
         write_private(path, "half")
     assert path.read_text() == "the only copy of the passwords" and [p.name for p in tmp_path.iterdir()] == ["class.csv"]
 

@@ -338,3 +338,15 @@ def test_a_server_without_acl_commands_is_named_not_a_traceback(monkeypatch: pyt
     monkeypatch.setattr(users, "connect", lambda url: NoAcl())
     with pytest.raises(ClassroomError, match=r"does not accept the commands a class needs \(ACL, CONFIG\).*ElastiCache"):
         users.admin_client("redis://admin:pw@cache.example.com:6379/0")
+
+
+def test_a_create_cut_short_leaves_a_handout_the_next_create_honours(admin_url: str, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "class.csv"
+    with monkeypatch.context() as patch:
+        patch.setattr(users, "set_users", lambda *a, **k: (_ for _ in ()).throw(redis.ConnectionError("gone")))
+        assert _class(admin_url, "create", "--count", "2", "--handout", str(path)) == 2
+    cards = list(csv.DictReader(path.open(encoding="utf-8-sig")))
+    assert _class(admin_url, "create", "--count", "2", "--handout", str(path)) == 0
+    assert list(csv.DictReader(path.open(encoding="utf-8-sig"))) == cards
+    assert labkit.connect(cards[1]["REDIS_URL"]).acl_whoami() == "lab-learner02"
