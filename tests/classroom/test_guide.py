@@ -80,3 +80,18 @@ def test_every_command_of_the_guide_runs(tmp_path: Path) -> None:
     assert (class_dir / "class.png").read_bytes().startswith(b"\x89PNG")
     assert "c.Spawner.environment.update" in (class_dir / "labkit_hub.py").read_text()
     assert oct((class_dir / "class.csv").stat().st_mode & 0o777) == "0o600"
+
+
+def _anchor(heading: str) -> str:
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_the_guides_links_lead_somewhere() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    anchors = {"": {_anchor(h) for h in re.findall(r"^#+ (.*)$", GUIDE.read_text(encoding="utf-8"), re.M)},
+               "../README.md": {_anchor(h) for h in re.findall(r"^#+ (.*)$", readme, re.M)}}
+    links = re.findall(r"\]\(((?:\.\./README\.md)?)#([^)]+)\)", GUIDE.read_text(encoding="utf-8"))
+    assert links and all(anchor in anchors[page] for page, anchor in links), \
+        [f"{page}#{anchor}" for page, anchor in links if anchor not in anchors[page]]
+    for page, anchor in re.findall(r"\]\((docs/instructor-guide\.md)#([^)]+)\)", readme):
+        assert anchor in anchors[""], f"README links to {page}#{anchor}, which the guide has no heading for"
