@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -100,6 +101,7 @@ def test_a_learner_runs_the_lab_with_only_the_handout_url(admin_url: str, handou
     admin = users.admin_client(admin_url)
     rows = {row.learner.id: row for row in read_progress(admin, [Learner("Bob", "bob")], ["T.1", "T.2"])}
     assert {e: s.value for e, s in rows["bob"].states.items()} == {"T.1": "passed", "T.2": "attempted"}
+    assert rows["bob"].last is not None and abs(rows["bob"].last - time.time()) < 3600, "progress:at read back"
 
 
 def test_with_allow_scripts_eval_runs_but_still_only_on_her_keys(admin_url: str, tmp_path: Path) -> None:
