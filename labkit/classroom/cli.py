@@ -17,7 +17,7 @@ from labkit.classroom import users
 from labkit.classroom.collected import collected_progress
 from labkit.classroom.enroll import create_class
 from labkit.classroom.hub import hub_snippet
-from labkit.classroom.progress import all_exercises, progress_csv, progress_figure, progress_table, read_progress
+from labkit.classroom.progress import Row, all_exercises, progress_csv, progress_figure, progress_table, read_progress
 from labkit.classroom.record import DEFAULT_CLASS, ClassRecord, check_class_name
 from labkit.classroom.roster import Learner, numbered, read_roster, shortened
 from labkit.config import ENV_URL
@@ -158,7 +158,7 @@ def _progress(args: argparse.Namespace) -> None:
     if args.interval < 0 or rounds < 0:
         raise ClassroomError("--interval and --rounds cannot be negative")
     read = _progress_reader(args, exercises)
-    done = 0
+    done, rows = 0, []
     try:
         while True:
             rows = read()
@@ -172,19 +172,23 @@ def _progress(args: argparse.Namespace) -> None:
             time.sleep(args.interval)
     except KeyboardInterrupt:
         print()
-    if args.csv:
-        text = progress_csv(rows, exercises)
-        print(text, end="") if str(args.csv) == "-" else args.csv.write_text(text, encoding="utf-8")
-    if args.plot:
-        progress_figure(rows, exercises).savefig(args.plot, dpi=120)
+    try:
+        if args.csv:
+            text = progress_csv(rows, exercises)
+            print(text, end="") if str(args.csv) == "-" else args.csv.write_text(text, encoding="utf-8")
+        if args.plot:
+            progress_figure(rows, exercises).savefig(args.plot, dpi=120)
+    except OSError as exc:
+        raise ClassroomError(f"could not write {exc.filename or 'the file'} ({exc.strerror}): give a path in a folder "
+                             "you may write") from None
 
 
-def _progress_reader(args: argparse.Namespace, exercises: list[str]):  # -> Callable[[], list[Row]]
+def _progress_reader(args: argparse.Namespace, exercises: list[str]) -> Callable[[], list[Row]]:
     if args.collected:
         return lambda: collected_progress(args.collected, exercises)
     admin, record = _admin(args)
 
-    def read() -> list:
+    def read() -> list[Row]:
         learners = list(record.learners().values())
         if not learners:
             raise ClassroomError(f"{_where(args)} has no learners yet: run `labkit class create` first")
