@@ -76,7 +76,11 @@ RANKINGS = list(Ranking)
 
 
 def check_queries(board: Leaderboard, model: Reference, rng: random.Random) -> None:
-    ranking = rng.choice(RANKINGS)
+    for ranking in RANKINGS:
+        check_queries_ranked(board, model, rng, ranking)
+
+
+def check_queries_ranked(board: Leaderboard, model: Reference, rng: random.Random, ranking: Ranking) -> None:
     assert board.count() == len(model.scores)
     n = rng.randint(1, 14)
     assert board.top(n, ranking) == model.entries(0, n - 1, ranking)
