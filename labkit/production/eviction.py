@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import redis
@@ -48,7 +48,7 @@ class Workload:
     logins: int = 5_000
     room: int = 1_000
     seed: int = 7
-    payload: Payload = realistic_payload
+    payload: Payload = field(default=realistic_payload, repr=False)
 
     @property
     def players(self) -> int:

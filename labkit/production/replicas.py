@@ -30,6 +30,9 @@ class ReplicaPair:
         self.replica = LocalServer("replica")
         self.link: DelayLink | None = None
 
+    def __repr__(self) -> str:
+        return f"ReplicaPair({self.delay * 1e3:g} ms each way, primary {'running' if self.primary.running else 'stopped'})"
+
     def start(self) -> ReplicaPair:
         """Start both servers and the link, REPLICAOF through it, and wait until the replica has synced."""
         try:
