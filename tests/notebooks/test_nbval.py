@@ -9,6 +9,7 @@ import redis
 
 import labkit
 from tests.support import NOTEBOOKS
+from tests.support.nbval import check_nbval
 from tests.support.servers import LocalRedis
 
 SENTINEL = "not-the-lab:sentinel"  # a key the lab must never touch
