@@ -99,27 +99,16 @@ def free_port() -> int:
 _running: list[LocalServer] = []
 
 
-def _die_with_parent() -> None:
-    """In the child, before exec (Linux): get SIGKILL when the parent dies, even if it is killed and atexit never runs."""
+def _child_setup() -> Any:
+    """A preexec_fn that makes the server get SIGKILL when this process dies, even killed with no atexit (Linux)."""
+    # PR_SET_PDEATHSIG fires when the starting *thread* ends, so only servers started from the main thread use it.
+    # libc is looked up here, in the parent: the child runs only the one prctl call, with no import or lookup.
+    if sys.platform != "linux" or threading.current_thread() is not threading.main_thread():
+        return None
     import ctypes
 
-    ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-
-
-def _child_setup() -> Any:
-    # PR_SET_PDEATHSIG fires when the starting *thread* ends, so only servers started from the main thread use it.
-    if sys.platform == "linux" and threading.current_thread() is threading.main_thread():
-        return _die_with_parent
-    return None
-
-
-@atexit.register
-def stop_servers() -> int:
-    """Stop every server this process started and has not stopped yet; return how many were running."""
-    running = list(_running)
-    for server in running:
-        server.stop()
-    return len(running)
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    return lambda: prctl(1, int(signal.SIGKILL))  # 1: PR_SET_PDEATHSIG
 
 
 class LocalServer:
