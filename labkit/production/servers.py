@@ -111,6 +111,15 @@ def _child_setup() -> Any:
     return lambda: prctl(1, int(signal.SIGKILL))  # 1: PR_SET_PDEATHSIG
 
 
+@atexit.register
+def stop_servers() -> int:
+    """Stop every server this process started and has not stopped yet; return how many were running."""
+    running = list(_running)
+    for server in running:
+        server.stop()
+    return len(running)
+
+
 class LocalServer:
     """One throwaway server on 127.0.0.1: no persistence, its own folder, `config` as `--name value` options."""
 
