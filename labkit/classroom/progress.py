@@ -2,8 +2,7 @@
 
 Each check run records, in the learner's own namespace (labkit/exercises/checking.py, `_record`):
 the hash `lab:<learner>:progress`, exercise id -> "pass", "not yet" (an answer ran and is not right
-yet) or "not started" (the stub ran: `NOT_STARTED` here; until the recording side writes it, a stub
-run reads as "not yet", i.e. attempted), and the hash `lab:<learner>:progress:at`, exercise id ->
+yet) or "not started" (the check ran on the untouched stub), and the hash `lab:<learner>:progress:at`, exercise id ->
 the Unix time in whole seconds of that run. Learners write both themselves, so they are read
 defensively: only the lab's exercise fields are fetched (HMGET), anything unexpected is marked "?"
 with a note, and nothing a learner stores can crash the table.
@@ -31,9 +30,6 @@ from labkit.exercises import checking as checks
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-NOT_STARTED = "not started"  # what the recording side should write when a check ran on the untouched stub
-
-
 class State(Enum):
     """Where a learner stands on one exercise."""
 
@@ -48,7 +44,7 @@ class State(Enum):
         return {"not started": "·", "attempted": "✗", "passed": "✓", "unreadable": "?"}[self.value]
 
 
-RECORDED = {checks.PASS: State.PASSED, checks.NOT_YET: State.ATTEMPTED, NOT_STARTED: State.NOT_STARTED}
+RECORDED = {checks.PASS: State.PASSED, checks.NOT_YET: State.ATTEMPTED, checks.NOT_STARTED: State.NOT_STARTED}
 LEGEND = "✓ passed   ✗ attempted, not passed yet   · not started   ? unreadable (see the notes)"
 
 

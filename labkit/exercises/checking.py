@@ -46,6 +46,7 @@ from labkit.backend.keyspace import lab_prefix
 from labkit.config import ENV_URL
 
 __all__ = [
+    "NOT_STARTED",
     "NOT_YET",
     "PASS",
     "CheckResult",
@@ -61,7 +62,7 @@ __all__ = [
     "results",
 ]
 
-PASS, NOT_YET = "pass", "not yet"  # the values recorded in the progress hash
+PASS, NOT_YET, NOT_STARTED = "pass", "not yet", "not started"  # the values recorded in the progress hash
 PROGRESS_TIMEOUT = 0.5  # seconds: recording must never hold up a check for long
 STUB_HINT = ("the exercise cell above still has its stub; replace `raise NotImplementedError` with your "
              "code and run it again.")
@@ -86,6 +87,7 @@ class CheckResult:
     exercise: str
     passed: bool
     message: str
+    stub: bool = False  # the exercise cell still held its stub: recorded as not started
 
     def __bool__(self) -> bool:
         return self.passed
@@ -181,6 +183,10 @@ class _LearnerError(NotYet):
     """The learner's code raised: the hint names the exception and their line."""
 
 
+class _Stub(_LearnerError):
+    """The learner's code is still the exercise's stub (`raise NotImplementedError`)."""
+
+
 def call(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Call the learner's `function`: whatever it raises stops the check as the learner's error.
 
@@ -194,7 +200,7 @@ def call(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         raise
     except Exception as error:  # noqa: BLE001 - any exception of theirs becomes a hint
         if _is_stub(error):
-            raise _LearnerError(STUB_HINT) from error
+            raise _Stub(STUB_HINT) from error
         if _learner_frame(error.__traceback__) is not None:
             raise _LearnerError(f"your code raised {describe_error(error)}") from error
         name = getattr(function, "__name__", type(function).__name__)
@@ -288,18 +294,20 @@ def _thread_failed(args: threading.ExceptHookArgs) -> None:
 # -- the decorator ---------------------------------------------------------------------------------
 def _verdict(exercise_id: str, test: Callable[..., str], args: tuple[Any, ...],
              kwargs: dict[str, Any]) -> CheckResult:
-    def not_yet(hint: str) -> CheckResult:
-        return CheckResult(exercise_id, False, f"✗ Exercise {exercise_id}, not yet: {hint}")
+    def not_yet(hint: str, stub: bool = False) -> CheckResult:
+        return CheckResult(exercise_id, False, f"✗ Exercise {exercise_id}, not yet: {hint}", stub)
 
     try:
         with collect_failures():
             detail = test(*args, **kwargs)
         return CheckResult(exercise_id, True, f"✓ Exercise {exercise_id} passed: {detail}")
+    except _Stub:
+        return not_yet(STUB_HINT, stub=True)
     except NotYet as hint:
         return not_yet(str(hint))
     except Exception as error:  # noqa: BLE001 - never crash the notebook: say whose error it is
         if _is_stub(error):
-            return not_yet(STUB_HINT)
+            return not_yet(STUB_HINT, stub=True)
         if _learner_frame(error.__traceback__) is not None:
             return not_yet(f"your code raised {describe_error(error)}")
         last = _innermost_of_the_check(error.__traceback__)
@@ -364,7 +372,7 @@ def _record(result: CheckResult) -> None:
         return
     try:
         pipe = client.pipeline(transaction=False)  # two keys, possibly two cluster slots: one round trip
-        pipe.hset(progress_key(), result.exercise, PASS if result.passed else NOT_YET)
+        pipe.hset(progress_key(), result.exercise, PASS if result.passed else NOT_STARTED if result.stub else NOT_YET)
         pipe.hset(progress_at_key(), result.exercise, int(time.time()))
         pipe.execute()
     except Exception:  # noqa: BLE001 - e.g. a server gone away, or an ACL without this key

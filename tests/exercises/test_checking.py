@@ -19,6 +19,7 @@ import labkit
 from labkit import Fleet, MemorySessionStore, Traffic
 from labkit.exercises import checking
 from labkit.exercises.checking import (
+    NOT_STARTED,
     NOT_YET,
     PASS,
     CheckResult,
@@ -243,7 +244,7 @@ def test_each_check_records_its_verdict_and_when(backend_url: str, monkeypatch: 
     checks["T.2"](answer("def answer(x):\n    raise NotImplementedError"))
     checks["T.3"](answer("def answer():\n    return None"))
     after = int(time.time())
-    assert client.hgetall(progress_key()) == {"T.1": PASS, "T.2": NOT_YET, "T.3": NOT_YET}
+    assert client.hgetall(progress_key()) == {"T.1": PASS, "T.2": NOT_STARTED, "T.3": NOT_YET}
     when = client.hgetall(progress_at_key())
     assert sorted(when) == ["T.1", "T.2", "T.3"]
     assert all(value.isdigit() and before <= int(value) <= after for value in when.values()), when
