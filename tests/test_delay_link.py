@@ -25,11 +25,15 @@ TRIES = 5
 
 
 @pytest.fixture(scope="module")
-def redis_port(real_redis_url: str) -> int:
+def redis_port(real_redis_url: str) -> Iterator[int]:
     """Port of the run's throwaway redis-server on loopback (skipped where redis-server is missing)."""
     port = urlsplit(real_redis_url).port
     assert port is not None
-    return port
+    yield port
+    redis.Redis(HOST, port).delete(*KEYS)  # the server is shared by the whole run
+
+
+KEYS = ("lab:test:delay-link:board", "lab:test:delay-link:hits")
 
 
 class Echo:
@@ -109,8 +113,8 @@ def test_ping_pays_the_asked_round_trip(redis_port: int, rtt: float, low: float,
         def attempt() -> tuple[bool, str]:
             direct, through = measure_ping_rtt(HOST, redis_port), measure_ping_rtt(*link.address)
             report = f"direct PING p50 {direct / MS:.3f} ms, {describe(link, through)}"
-            assert through >= rtt and through - direct >= low, report  # every sample is >= rtt, so the median is
-            return through - direct <= high, report
+            assert through >= rtt, report  # structural: every sample through the link is >= rtt, so the median is
+            return low <= through - direct <= high, report  # compares two medians: a busy moment can skew one
 
         within_bounds(attempt)
 
@@ -124,7 +128,7 @@ def command(*args: str | int) -> bytes:
 BURSTS = {  # requests sent back to back (one send each) without waiting, and how many reply lines come back
     "2000 PINGs, one send each": ([PING] * 2000, 2000),
     "a 10,000-member ZADD pipeline in one send": (
-        [b"".join(command("ZADD", "board", *(x for i in range(s, s + 100) for x in (i, f"player:{i}")))
+        [b"".join(command("ZADD", "lab:test:delay-link:board", *(x for i in range(s, s + 100) for x in (i, f"player:{i}")))
                   for s in range(0, 10_000, 100))], 100),
 }
 
@@ -228,13 +232,13 @@ def test_many_concurrent_connections(redis_port: int) -> None:
     before = set(threading.enumerate())
     with DelayLink(HOST, redis_port, rtt) as link:
         client = redis.Redis(*link.address, max_connections=workers)
-        client.delete("hits")
+        client.delete("lab:test:delay-link:hits")
         elapsed: list[float] = []
 
         def work() -> None:
             started = time.perf_counter()
             for _ in range(calls):
-                client.incr("hits")
+                client.incr("lab:test:delay-link:hits")
             elapsed.append(time.perf_counter() - started)
 
         threads = [threading.Thread(target=work) for _ in range(workers)]
@@ -242,7 +246,7 @@ def test_many_concurrent_connections(redis_port: int) -> None:
             thread.start()
         for thread in threads:
             thread.join()
-        assert int(client.get("hits") or 0) == workers * calls
+        assert int(client.get("lab:test:delay-link:hits") or 0) == workers * calls
         assert min(elapsed) >= calls * rtt  # each INCR paid a round trip, none was skipped
         client.close()
     assert set(threading.enumerate()) <= before, "stop() left threads behind"
