@@ -67,6 +67,10 @@ def make_tls_files(directory: Path | str, name: str = "labkit test CA",
     return files
 
 
+class _PortTaken(RuntimeError):
+    """The port was free when chosen, but another process bound it first."""
+
+
 class LocalRedis:
     """Start `redis-server` on 127.0.0.1 with no persistence; stop it on exit.
 
@@ -75,18 +79,32 @@ class LocalRedis:
     """
 
     def __init__(self, *extra_args: str, port: int | None = None, tls: TlsFiles | None = None) -> None:
+        self._pick_port = port is None  # a port found free a moment ago may be taken before the server binds it
         self.port = port or free_port()
         self.extra_args = extra_args
         self.tls = tls
-        if tls is None:
-            self.url = f"redis://127.0.0.1:{self.port}/0"
-        else:
-            self.url = f"rediss://127.0.0.1:{self.port}/0?ssl_ca_certs={tls.ca_cert}"
         self._process: subprocess.Popen | None = None
         self._dir: tempfile.TemporaryDirectory | None = None
 
+    @property
+    def url(self) -> str:
+        """The server's URL (rediss:// naming the CA file, with TLS)."""
+        if self.tls is None:
+            return f"redis://127.0.0.1:{self.port}/0"
+        return f"rediss://127.0.0.1:{self.port}/0?ssl_ca_certs={self.tls.ca_cert}"
+
     def start(self) -> LocalRedis:
-        """Start the server and wait until it answers PING."""
+        """Start the server and wait until it is ready; another free port if the chosen one was taken meanwhile."""
+        for _ in range(5):
+            try:
+                return self._start()
+            except _PortTaken:
+                if not self._pick_port:
+                    raise
+                self.port = free_port()
+        return self._start()
+
+    def _start(self) -> LocalRedis:
         binary = redis_server_path()
         if binary is None:
             raise FileNotFoundError("redis-server is not on PATH (Debian: apt-get install redis-server)")
@@ -130,19 +148,23 @@ class LocalRedis:
         client = self.client(socket_connect_timeout=0.2)
         deadline = time.monotonic() + timeout
         while True:
+            log = (Path(self._dir.name) / "server.log").read_text()
             try:
-                client.ping()
-                return
+                if "Ready to accept connections" in log:  # ours, not another run's server on the same port
+                    client.ping()
+                    return
             except (redis.AuthenticationError, redis.ResponseError):
                 return  # it answered: it is up, and wants a password
             except redis.ConnectionError:
-                if self._process.poll() is not None or time.monotonic() > deadline:
-                    log = (Path(self._dir.name) / "server.log").read_text()
-                    self.stop()
-                    raise RuntimeError(f"redis-server did not start on port {self.port}:\n{log}") from None
-                time.sleep(0.05)
+                pass
             finally:
                 client.close()
+            if self._process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                if "Address already in use" in log:
+                    raise _PortTaken(self.port)
+                raise RuntimeError(f"redis-server did not start on port {self.port}:\n{log}")
+            time.sleep(0.05)
 
 
 class LocalCluster:
@@ -162,7 +184,11 @@ class LocalCluster:
         self.bus_ports = [free_port() for _ in range(primaries)]
         self.nodes = [LocalRedis(*cluster_args, "--cluster-port", str(bus), *extra_args, tls=tls)
                       for bus in self.bus_ports]
-        self.url = self.nodes[0].url
+
+    @property
+    def url(self) -> str:
+        """The first node's URL, as an ElastiCache configuration endpoint names one address."""
+        return self.nodes[0].url
 
     def start(self, timeout: float = 20.0) -> LocalCluster:
         """Start every node, assign the slots, join them, and wait for cluster_state:ok everywhere."""
