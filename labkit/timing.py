@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 
@@ -37,18 +37,27 @@ def measure(call: Callable[[], object], repeat: int = 1000, warmup: int = 50) ->
 def measure_side_by_side(first: Callable[[], object], second: Callable[[], object], repeat: int = 1000,
                          rounds: int = 10) -> tuple[Latency, Latency]:
     """Time two calls in alternating rounds, so a change in machine load hits both alike."""
-    for _ in range(50):
-        first(), second()
+    first_latency, second_latency = measure_interleaved([first, second], repeat, rounds)
+    return first_latency, second_latency
+
+
+def measure_interleaved(calls: Sequence[Callable[[], object]], repeat: int = 1000, rounds: int = 10,
+                        warmup: int = 50) -> list[Latency]:
+    """Time several calls in turn, round after round, so a change in machine load hits them all alike."""
+    for _ in range(warmup):
+        for call in calls:
+            call()
     clock = time.perf_counter
-    samples: tuple[list[float], list[float]] = ([], [])
-    per_round = max(1, repeat // rounds)
+    samples: list[list[float]] = [[] for _ in calls]
+    rounds = max(1, min(rounds, repeat))
+    per_round = repeat // rounds
     for _ in range(rounds):
-        for call, into in ((first, samples[0]), (second, samples[1])):
+        for call, into in zip(calls, samples):
             for _ in range(per_round):
                 started = clock()
                 call()
                 into.append(clock() - started)
-    return summarise(samples[0]), summarise(samples[1])
+    return [summarise(into) for into in samples]
 
 
 def summarise(samples: list[float]) -> Latency:

@@ -1,4 +1,4 @@
-from labkit.timing import format_duration, measure, measure_side_by_side, summarise
+from labkit.timing import format_duration, measure, measure_interleaved, measure_side_by_side, summarise
 
 
 def test_percentiles_pick_from_the_sorted_samples() -> None:
@@ -25,3 +25,12 @@ def test_side_by_side_alternates_rounds_and_counts_each_side() -> None:
     assert (first.samples, second.samples) == (20, 20)
     timed = order[100:]  # after 50 warm-up calls of each
     assert timed == (["a"] * 5 + ["b"] * 5) * 4
+
+
+def test_interleaved_takes_turns_round_after_round() -> None:
+    order: list[str] = []
+    latencies = measure_interleaved([lambda: order.append("a"), lambda: order.append("b"), lambda: order.append("c")],
+                                    repeat=6, rounds=3, warmup=1)
+    assert [latency.samples for latency in latencies] == [6, 6, 6]
+    assert order == ["a", "b", "c"] + (["a"] * 2 + ["b"] * 2 + ["c"] * 2) * 3
+    assert [latency.samples for latency in measure_interleaved([lambda: None], repeat=5, rounds=10, warmup=0)] == [5]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
@@ -13,7 +14,7 @@ from labkit.errors import LabError
 from labkit.leaderboards.board import Leaderboard
 from labkit.leaderboards.game import bulk_scores
 from labkit.leaderboards.naive import ListBoard, SqliteBoard
-from labkit.timing import Latency, format_duration, measure
+from labkit.timing import Latency, format_duration, measure, measure_interleaved
 
 APPROACHES = ("sorted set", "Python list", "SQLite ORDER BY")
 
@@ -44,10 +45,13 @@ def compare_at_sizes(space: Keyspace, sizes: Sequence[int], *, seed: int = 0, re
                      naive_budget: int = 100_000, load: Callable[[Leaderboard, dict[str, int]], object] | None = None) -> list[ScaleRow]:
     """Load a board of each size (reusing one already full), then time top-10 and rank on each approach.
 
-    `load(board, scores)` fills a board (default: `board.load(scores)`). The three approaches must
-    return the same top 10 and rank, or this raises LabError.
+    The sorted set is timed at every size in alternating rounds, so its growth from the smallest to the
+    largest board compares like with like even while the machine's load changes. `load(board, scores)`
+    fills a board (default: `board.load(scores)`). The three approaches must return the same top 10
+    and rank, or this raises LabError.
     """
-    rows: list[ScaleRow] = []
+    boards, probes = [], []
+    naive_rows: list[ScaleRow] = []
     for n in sizes:
         scores = bulk_scores(n, seed)
         board = Leaderboard(space, f"scale:{n}")
@@ -61,15 +65,19 @@ def compare_at_sizes(space: Keyspace, sizes: Sequence[int], *, seed: int = 0, re
         answers.update({name: (b.top(10), b.rank(probe)) for name, b in naive.items()})
         if len({repr(a) for a in answers.values()}) != 1:
             raise LabError(f"the approaches disagree at {n:,} players: {answers}")
-        warmup = max(1, min(50, repeat // 10))  # few untimed calls: each is a round trip on a distant server
-        rows.append(ScaleRow(n, "sorted set", measure(lambda: board.top(10), repeat, warmup),
-                             measure(lambda: board.rank(probe), repeat, warmup)))
         times = naive_repeat(n, naive_budget)
         for name, b in naive.items():
-            rows.append(ScaleRow(n, name, measure(lambda: b.top(10), times, warmup=1),
-                                 measure(lambda: b.rank(probe), times, warmup=1)))
+            naive_rows.append(ScaleRow(n, name, measure(lambda: b.top(10), times, warmup=1),
+                                       measure(lambda: b.rank(probe), times, warmup=1)))
         sqlite.close()
-    return rows
+        boards.append(board)
+        probes.append(probe)
+    warmup = max(1, min(10, repeat // 20))  # few untimed calls: each is a round trip on a distant server
+    tops = measure_interleaved([partial(board.top, 10) for board in boards], repeat, warmup=warmup)
+    ranks = measure_interleaved([partial(board.rank, probe) for board, probe in zip(boards, probes)], repeat,
+                                warmup=warmup)
+    rows = [ScaleRow(n, "sorted set", top, rank) for n, top, rank in zip(sizes, tops, ranks)]
+    return sorted(rows + naive_rows, key=lambda row: (row.players, APPROACHES.index(row.approach)))
 
 
 def growth(rows: Sequence[ScaleRow], approach: str, query: str = "top10") -> float:
