@@ -27,7 +27,7 @@ from labkit.sessions.redis_store import LESSON_TTL, RedisSessionStore
 
 __all__ = ["CART_LIMIT", "ID_SAMPLES", "check_add_to_cart", "check_create_session", "check_login", "estimate_bits"]
 
-ID_SAMPLES = 32  # ids drawn from the learner's function in 02.1
+ID_SAMPLES = 20  # ids drawn from the learner's function in 02.1
 MIN_BITS = 128
 CART_LIMIT = 3  # 02.2: a cart holds at most this many items
 MAX_SENDS = 200  # 02.2: more commands than this for one call means a retry loop that never ends
@@ -58,6 +58,7 @@ def _yours(exc: BaseException) -> str:
 _ALPHABETS = (string.digits, "0123456789abcdef", "0123456789ABCDEF", "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567",
               string.digits + string.ascii_lowercase, string.digits + string.ascii_letters,
               string.digits + string.ascii_letters + "-_", string.digits + string.ascii_letters + "+/=")
+_PAD = "\0"  # stands for the leading characters a shorter id leaves out
 _FEW = 4  # a position taking at most this many values over ID_SAMPLES ids is not drawn from the full alphabet
 
 
@@ -69,10 +70,11 @@ def estimate_bits(ids: list[str]) -> float:
     """
     if len(ids) < 2:
         return 0.0
-    length = min(map(len, ids))
-    columns = [{i[p] for i in ids} for p in range(length)]
+    width = max(map(len, ids))
+    aligned = [i.rjust(width, _PAD) for i in ids]  # a number written without its leading zeros is shorter
+    columns = [{i[p] for i in aligned} for p in range(width)]
     varying = [c for c in columns if len(c) > 1]
-    seen = set().union(*varying) if varying else set()
+    seen = set().union(*varying) - {_PAD} if varying else set()
     size = next((len(a) for a in _ALPHABETS if seen <= set(a)), len(seen))
     return sum(math.log2(len(c)) if len(c) <= _FEW else math.log2(size) for c in varying)
 
@@ -119,7 +121,7 @@ def check_create_session(create_session: Callable[[Keyspace, str], str], space: 
                          "needs a fresh random id.")
         not_hex = sorted(set("".join(ids)) - set(string.hexdigits))
         if not_hex:
-            raise NotYet(f"your ids contain {', '.join(map(repr, not_hex[:4]))}: the gateway accepts hexadecimal "
+            raise NotYet(f"your ids contain {', '.join(map(repr, not_hex[:4]))}: the exercise asks for hexadecimal "
                          "digits only (0-9, a-f).")
         if _same_id_after_reseeding(lambda: create_session(scratch, "ada")):
             raise NotYet("after random.seed(...) with the same seed your function returned the same id twice: "
@@ -306,8 +308,8 @@ def _judge_cart(run: _CartRun, before: list[str]) -> None:
 def check_add_to_cart(add_to_cart: Callable[[RedisSessionStore, str, str], Any], space: Keyspace) -> str:
     """`add_to_cart(store, session_id, item)` adds `item` if the cart has room, atomically; True if it did.
 
-    First a call on its own, and one on a full cart; then, for every request the first call sent,
-    a call during which another server adds an item right before that request leaves.
+    First a call on a full cart, and one on its own; then, for every gap between two requests the
+    lone call sent, a call during which another server adds an item in that gap.
     """
     full = ["book", "lamp", "mug"]
     if _judge_first(_run_cart(add_to_cart, space, full, None), full, "a full cart") is not False:
@@ -318,10 +320,13 @@ def check_add_to_cart(add_to_cart: Callable[[RedisSessionStore, str, str], Any],
         raise NotYet(f"on the cart {before} your add_to_cart returned {alone.returned!r} and left {alone.cart}; "
                      f"there was room for {_OWN_ITEM!r}.")
     points = len(alone.sent)
-    for strike_at in range(1, points + 1):
+    for strike_at in range(2, points + 1):  # before the first request it is just a fuller cart: the full-cart run
         _judge_cart(_run_cart(add_to_cart, space, before, strike_at), before)
-    each = "your one request" if points == 1 else f"each of your {points} requests in turn"
-    return f"another server added an item before {each} ({' | '.join(alone.sent)}): the limit held and nothing was lost."
+    if points == 1:
+        return (f"your one request ({alone.sent[0]}) leaves no gap for another server to write in: the limit held "
+                "and nothing was lost.")
+    return (f"another server added an item in each gap between your {points} requests in turn "
+            f"({' | '.join(alone.sent)}): the limit held and nothing was lost.")
 
 
 def _judge_first(run: _CartRun, before: list[str], what: str) -> Any:

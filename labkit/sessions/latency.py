@@ -32,7 +32,7 @@ def plot_round_trips(samples: Sequence[float]) -> Figure:
     millis = [s * 1000 for s in samples]
     figure = Figure(figsize=(7, 2.6), layout="constrained")
     axes = figure.subplots()
-    axes.hist(millis, bins=30, color="#4c72b0")
+    axes.hist(millis, bins=20, color="#4c72b0")
     for value, name, style in ((latency.p50, "p50", "-"), (latency.p99, "p99", "--")):
         axes.axvline(value * 1000, color="black", linestyle=style, label=f"{name} {format_duration(value)}")
     axes.set_xlabel("round trip (ms)")

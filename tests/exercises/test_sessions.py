@@ -69,10 +69,12 @@ CREATE_CASES = [
     (storing(lambda: uuid.UUID(bytes=secrets.token_bytes(16)).hex), True, "128 random bits"),
     (choice_hex, True, "none repeated"),
     (store_create, True, "48 hex digits"),
+    (storing(lambda: format(secrets.randbits(128), "x")), True, "about 128 random bits"),  # leading zeros dropped
     # wrong answers learners write
     (storing(lambda: uuid.uuid4().hex), False, "about 122 random bits"),
     (storing(lambda: secrets.token_hex(12)), False, "about 96 random bits"),
     (storing(lambda: secrets.token_urlsafe(32)), False, "hexadecimal digits only"),
+    (storing(lambda: hex(secrets.randbits(128))), False, "'x'"),
     (storing(lambda: str(uuid.uuid4())), False, "'-'"),
     (storing(lambda: f"{random.getrandbits(128):032x}"), False, "random module"),
     (storing(lambda: f"{next(_counter):032x}"), False, "random bits"),
