@@ -21,7 +21,7 @@ from labkit.production.memory import LESSON_TTL, Payload, realistic_payload, ses
 from labkit.production.servers import LocalServer
 
 EVICTION_POLICIES = ("volatile-lru", "allkeys-lru", "volatile-ttl", "noeviction")
-SAMPLES = 10  # maxmemory-samples: keys looked at per eviction (Redis's default is 5)
+SAMPLES = 20  # maxmemory-samples, keys looked at per eviction (default 5): every idle board gets looked at, none survives by luck
 
 
 @dataclass(frozen=True)
