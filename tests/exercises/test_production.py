@@ -82,6 +82,10 @@ def returns_text(node_gib, bytes_per_session, sessions_per_user, reserved_percen
     return f"{floor_div(node_gib, bytes_per_session, sessions_per_user, reserved_percent):,} users"
 
 
+def undefined_name(node_gib, bytes_per_session, sessions_per_user, reserved_percent):
+    return int(node_gib * GIB * (100 - reserved_percent) / 100 // (bytes_per_session * sessions_per_user))  # noqa: F821
+
+
 def sizing_stub(*args):
     raise NotImplementedError
 
@@ -100,6 +104,7 @@ def sizing_stub(*args):
     (rounded, False, "one too many: round down"),
     (unrounded, False, "whole users, rounded down"),
     (returns_text, False, "return a number of users"),
+    (undefined_name, False, "your code raised NameError at line"),
     (sizing_stub, False, "stub"),
 ])
 def test_users_per_node_check(lab_url: str, capsys, answer, passed: bool, phrase: str) -> None:
@@ -181,6 +186,11 @@ def never_confirms(client, key, data):
     return False
 
 
+def dict_as_value(client, key, data):
+    client.set(key, data, ex=TTL)
+    return client.wait(1, 100) >= 1
+
+
 def durable_stub(client, key, data):
     raise NotImplementedError
 
@@ -199,6 +209,7 @@ def durable_stub(client, key, data):
     (waits_for_no_replica, False, "the replica did not have the session yet"),
     (too_short_a_timeout, False, "timeout of 100 ms or more"),
     (never_confirms, False, "confirmed only 0 of 5"),
+    (dict_as_value, False, "your code raised DataError at line"),
     (durable_stub, False, "stub"),
 ])
 @pytest.mark.usefixtures("server_binary")
