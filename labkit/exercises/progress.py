@@ -12,10 +12,12 @@ from __future__ import annotations
 import os
 import re
 import sys
+import tempfile
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 import nbformat
 from nbclient import NotebookClient
@@ -27,6 +29,7 @@ CHECK_LINE = re.compile(r"^(?P<mark>[✓✗]) Exercise (?P<id>\S+?)(?: passed: |
 TEACHES_AN_ERROR = "NBVAL_RAISES_EXCEPTION"
 CELL_TIMEOUT = 600  # seconds
 WORKERS = 2  # notebooks run at once, each in its own kernel process
+KERNEL_LOG_TAIL = 5  # lines of the kernel's own log shown when the kernel dies
 
 
 @dataclass
@@ -70,13 +73,26 @@ def run_notebook(path: Path, timeout: int = CELL_TIMEOUT, *, redis_url: str = ""
     run = NotebookRun(Path(path))
     client = NotebookClient(notebook, timeout=timeout, kernel_name="python3", allow_errors=True,
                             resources={"metadata": {"path": str(Path(path).resolve().parent)}})
-    try:
-        client.execute(env=env)
-    except (CellTimeoutError, DeadKernelError) as exc:
-        run.errors.append(f"the run stopped: {type(exc).__name__}: {str(exc).strip().splitlines()[0]}")
+    # The kernel's own log (its plain-TCP warning, a KeyboardInterrupt it reports while shutting
+    # down) goes to a file rather than the terminal: cells' errors come from their outputs, and the
+    # log is shown only if the kernel dies.
+    with tempfile.TemporaryFile() as kernel_log:
+        try:
+            client.execute(env=env, stderr=kernel_log)
+        except (CellTimeoutError, DeadKernelError) as exc:
+            run.errors.append(f"the run stopped: {type(exc).__name__}: {str(exc).strip().splitlines()[0]}")
+            if isinstance(exc, DeadKernelError):
+                run.errors.extend(kernel_log_tail(kernel_log))
     run.checks = check_lines(notebook)
     run.errors[:0] = unexpected_errors(notebook)
     return run
+
+
+def kernel_log_tail(log: IO[bytes], lines: int = KERNEL_LOG_TAIL) -> list[str]:
+    """The last lines the kernel wrote to its log, as "kernel: ..." lines."""
+    log.seek(0)
+    text = log.read().decode("utf-8", errors="replace")
+    return [f"kernel: {line}" for line in text.strip().splitlines()[-lines:]]
 
 
 def run_notebooks(paths: Sequence[Path], workers: int = WORKERS) -> list[NotebookRun]:
@@ -122,5 +138,6 @@ def progress_table(runs: Sequence[NotebookRun]) -> str:
 def report(targets: Sequence[str]) -> str:
     """Run the notebooks named (or found in the folders named) and return the progress table."""
     paths = find_notebooks(targets)
-    print(f"running {len(paths)} notebooks on the embedded fakeredis ...", file=sys.stderr, flush=True)
+    noun = "notebook" if len(paths) == 1 else "notebooks"
+    print(f"running {len(paths)} {noun} on the embedded fakeredis ...", file=sys.stderr, flush=True)
     return progress_table(run_notebooks(paths))

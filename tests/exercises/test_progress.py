@@ -102,6 +102,11 @@ def test_command_line_runs_a_named_notebook_and_exits_zero(course: Path, capsys:
     assert capsys.readouterr().out.splitlines()[-1] == "2 of 2 exercises pass"
 
 
+def test_the_kernels_own_log_stays_off_the_terminal(course: Path, capfd: pytest.CaptureFixture) -> None:
+    assert cli.main(["progress", str(course / "92_second.ipynb")]) == 0
+    assert capfd.readouterr().err.splitlines() == ["running 1 notebook on the embedded fakeredis ..."]
+
+
 def test_bad_arguments_get_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     assert cli.main(["progress", str(tmp_path / "nowhere")]) == 2
     assert "neither a folder nor a notebook" in capsys.readouterr().err
