@@ -26,10 +26,10 @@ from labkit.fleet.traffic import Traffic
 from labkit.fleet.webapp import SessionState
 from labkit.fleet.widget import FleetControl
 from labkit.leaderboards.board import Entry, Leaderboard
-from labkit.leaderboards.combine import intersect_boards, merge_boards
+from labkit.leaderboards.combine import intersect_boards, merge_boards, send_to_one_node
 from labkit.leaderboards.game import SimulatedGame, bulk_scores
 from labkit.leaderboards.ranking import Aggregate, Order, Ranking
-from labkit.leaderboards.scale import TABLE_HEAD, compare_at_sizes, growth, plot_scale
+from labkit.leaderboards.scale import TABLE_HEAD, compare_at_sizes, growth, growth_summary, plot_scale
 from labkit.leaderboards.ties import EarliestFirst
 from labkit.leaderboards.widget import LeaderboardView, LoadProgress
 from labkit.leaderboards.windows import WindowedBoards
@@ -112,6 +112,7 @@ __all__ = [
     "format_bytes",
     "format_duration",
     "growth",
+    "growth_summary",
     "intersect_boards",
     "is_cluster",
     "is_fake",
@@ -139,6 +140,7 @@ __all__ = [
     "realistic_payload",
     "redact",
     "requests_per_server",
+    "send_to_one_node",
     "server_version",
     "sessions_per_gib",
     "smallest_node",

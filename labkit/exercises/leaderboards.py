@@ -170,7 +170,11 @@ def check_competition_rank(competition_rank: Callable[..., int | None], space: K
 
 @exercise("03.2", "Pages of a leaderboard")
 def check_page(page: Callable[..., list], space: Keyspace) -> str:
-    """`page(client, key, number, size)` returns [(player, score), ...] of the 1-based page, best first."""
+    """`page(client, key, number, size)` returns [(player, score), ...] of the 1-based page, best first.
+
+    A pair is anything with two items (a tuple, a two-item list, a named tuple): the task asks for
+    pairs, and what redis-py returns (tuples) and what a learner builds (lists) are both pairs.
+    """
     with _board(space, "pages", PAGED_SCORES) as key:
         ordered = [(_text(p), float(s)) for p, s in space.client.zrevrange(key, 0, -1, withscores=True)]
         ascending = ordered[::-1]
@@ -206,6 +210,18 @@ def check_page(page: Callable[..., list], space: Keyspace) -> str:
 
 # -- 03.3 ---------------------------------------------------------------------------------------------
 
+def _situation(index: int, radius: int, players: int) -> str:
+    """Where a window sits on the board, in words: the case a hint is about."""
+    place = f"rank {index + 1} of {players}"
+    if index - radius < 0:
+        return f"{place}, so the window reaches above rank 1"
+    if index + radius >= players:
+        return f"{place}, so the window reaches past the last player"
+    if radius == 0:
+        return f"{place}, a window of the player alone"
+    return f"{place}, a window in the middle of the board"
+
+
 @exercise("03.3", "The window around a player")
 def check_around_me(around_me: Callable[..., list], space: Keyspace) -> str:
     """`around_me(client, key, player, radius)` returns [(rank, player, score), ...] around the player."""
@@ -216,7 +232,7 @@ def check_around_me(around_me: Callable[..., list], space: Keyspace) -> str:
             index = [p for p, _ in ordered].index(player)
             start = max(0, index - radius)
             expected = [(float(start + i + 1), p, s) for i, (p, s) in enumerate(ordered[start:index + radius + 1])]
-            where = f"around {player!r} (rank {index + 1}) with radius {radius}"
+            where = f"around {player!r} with radius {radius} ({_situation(index, radius, len(ordered))})"
             got = _rows(_call(around_me, space.client, key, player, radius, asked=where),
                         ("rank", "player", "score"), where, "(rank, player, score) triple")
             if got == expected:
@@ -224,20 +240,20 @@ def check_around_me(around_me: Callable[..., list], space: Keyspace) -> str:
             if [(p, s) for _, p, s in got] == [(p, s) for _, p, s in expected]:
                 ranks = [int(r) for r, _, _ in got]
                 if ranks == [int(r) - 1 for r, _, _ in expected]:
-                    raise NotYet(f"{where} the ranks are one too small: ZREVRANK is 0-based, show ranks from 1.")
+                    raise NotYet(f"{where}: the ranks are one too small: ZREVRANK is 0-based, show ranks from 1.")
                 if ranks == list(range(1, len(got) + 1)):
-                    raise NotYet(f"{where} you numbered the window from 1: a rank is the player's place on the "
+                    raise NotYet(f"{where}: you numbered the window from 1: a rank is the player's place on the "
                                  "whole board (ZREVRANK + 1), not in the window.")
-                raise NotYet(f"{where} the players are right but the ranks are {ranks}, expected "
+                raise NotYet(f"{where}: the players are right but the ranks are {ranks}, expected "
                              f"{[int(r) for r, _, _ in expected]}.")
             if index - radius < 0 and len(got) < len(expected):
-                raise NotYet(f"{where} you returned {len(got)} entries, expected {len(expected)}: near the top "
+                raise NotYet(f"{where}: you returned {len(got)} entries, expected {len(expected)}: near the top "
                              "rank - radius goes below 0, and a negative ZREVRANGE index counts from the END "
                              "of the set. Clip the start at 0.")
             if len(got) == len(expected) - 1 and got == expected[:-1]:
-                raise NotYet(f"{where} the last neighbour below is missing: ZREVRANGE's stop index is inclusive, "
+                raise NotYet(f"{where}: the last neighbour below is missing: ZREVRANGE's stop index is inclusive, "
                              "so stop at index + radius.")
-            raise NotYet(f"{where} you returned {got[:3]}..., expected {expected[:3]}... "
+            raise NotYet(f"{where}: you returned {got[:3]}..., expected {expected[:3]}... "
                          f"({len(expected)} entries: the player and up to {radius} on each side).")
         got = _call(around_me, space.client, key, "nobody", 2, asked="the window around a player not on the board",
                     then=". ZREVRANK gives None for a member that is not there: return [] then.")

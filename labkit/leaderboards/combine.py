@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from redis.cluster import key_slot
+from redis.exceptions import ClusterCrossSlotError
 
 from labkit.backend.connection import is_cluster
 from labkit.backend.keyspace import Keyspace
@@ -41,6 +42,23 @@ def intersect_boards(space: Keyspace, name: str, boards: Sequence[Leaderboard], 
     A combination that is not finite (weights too large) deletes the new board and raises a BadArgument.
     """
     return _store("ZINTERSTORE", space, name, boards, weights, aggregate, order, ttl)
+
+
+def send_to_one_node(client: object, *command: object) -> str:
+    """Send one multi-key command as is (e.g. ZUNIONSTORE) and say what the server answered, refusal included.
+
+    On a cluster the command goes to the node owning its first key, so the server itself judges the
+    keys; it answers `CROSSSLOT Keys in request don't hash to the same slot` when their slots differ.
+    A single server has no slots and runs it.
+    """
+    if not is_cluster(client):
+        return f"accepted: the reply is {client.execute_command(*command)!r}"  # type: ignore[attr-defined]
+    node = client.get_node_from_key(command[1])  # type: ignore[attr-defined]
+    try:
+        reply = client.execute_command(*command, target_nodes=node)  # type: ignore[attr-defined]
+    except ClusterCrossSlotError as refused:
+        return f"refused by the cluster: CROSSSLOT {refused}"
+    return f"accepted: the reply is {reply!r}"
 
 
 def check_same_slot(client: object, keys: Sequence[str]) -> None:

@@ -86,6 +86,21 @@ def growth(rows: Sequence[ScaleRow], approach: str, query: str = "top10") -> flo
     return getattr(mine[-1], query).p50 / getattr(mine[0], query).p50
 
 
+def growth_summary(rows: Sequence[ScaleRow], query: str = "top10", *, flat: float = 5, steep: float = 20) -> str:
+    """One line: each approach's p50 at the largest size over the smallest, and whether the sorted set stayed flat.
+
+    The verdict holds with a wide margin on any machine and network: the sorted set grows less than
+    `flat` times while both naive boards grow more than `steep` times.
+    """
+    grew = {approach: growth(rows, approach, query) for approach in APPROACHES}
+    sizes = sorted({r.players for r in rows})
+    ratios = ", ".join(f"{approach} {g:.1f}×" for approach, g in grew.items())
+    shape = grew["sorted set"] < flat and min(grew["Python list"], grew["SQLite ORDER BY"]) > steep
+    verdict = ("the sorted set stays flat, sorting per query grows with the board" if shape else
+               f"NOT the expected shape (sorted set under {flat:g}×, both naive boards over {steep:g}×)")
+    return f"{query}, time at {sizes[-1]:,} ÷ time at {sizes[0]:,} players: {ratios}: {verdict}"
+
+
 def plot_scale(rows: Sequence[ScaleRow], title: str) -> Figure:
     """Log-log plot of p50 latency against board size, one line per approach and query.
 

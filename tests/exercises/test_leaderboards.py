@@ -174,6 +174,11 @@ def page_lua(client, key, number, size):
     return [(flat[i], float(flat[i + 1])) for i in range(0, len(flat), 2)]
 
 
+def page_lists(client, key, number, size):  # pairs as two-item lists: still pairs, so accepted
+    start = (number - 1) * size
+    return [[player, score] for player, score in client.zrevrange(key, start, start + size - 1, withscores=True)]
+
+
 def page_inclusive_slip(client, key, number, size):
     start = (number - 1) * size
     return client.zrevrange(key, start, start + size, withscores=True)
@@ -210,6 +215,7 @@ PAGE_CASES = [
     (page_rev_command, True, ["passed"], []),
     (page_labkit, True, ["passed"], []),
     (page_lua, True, ["passed"], []),
+    (page_lists, True, ["passed"], []),
     (page_inclusive_slip, False, ["one too many", "inclusive"], ["start at 1"]),
     (page_zero_based, False, ["start at 1", "(n - 1) * size"], ["inclusive"]),
     (page_ascending, False, ["lowest score", "REV"], []),
@@ -318,7 +324,8 @@ AROUND_CASES = [
     (around_labkit, True, ["passed"], []),
     (around_desc, True, ["passed"], []),
     (around_lua, True, ["passed"], []),
-    (around_unclipped, False, ["counts from the END", "Clip"], []),
+    (around_unclipped, False, ["'player00' with radius 2", "reaches above rank 1", "counts from the END", "Clip"],
+     []),
     (around_zero_based, False, ["0-based"], ["Clip"]),
     (around_window_ranks, False, ["whole board"], ["0-based"]),
     (around_none, False, ["return []"], []),

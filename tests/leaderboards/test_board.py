@@ -7,8 +7,10 @@ from datetime import date
 import pytest
 from redis.cluster import key_slot
 
+from labkit.backend.connection import is_cluster
 from labkit.errors import BadArgument
 from labkit.leaderboards.board import MAX_PLAYER_BYTES, Entry, Leaderboard
+from labkit.leaderboards.combine import send_to_one_node
 from labkit.leaderboards.game import SimulatedGame, bulk_scores, player_names
 from labkit.leaderboards.ties import EarliestFirst
 from labkit.leaderboards.windows import WindowedBoards
@@ -233,3 +235,18 @@ def test_a_load_the_server_refuses_raises_and_leaves_the_connection_clean(space)
     assert space.client.hgetall(space.key("taken")) == {"a": "1"}
     board = Leaderboard(space, "after")
     assert board.load({"amy": 1}) == 1 and board.top(1) == [Entry(1, "amy", 1.0)]
+
+
+def test_send_to_one_node_shows_a_cluster_refusing_keys_in_different_slots(space):
+    days = [space.key("arcade", "daily", day) for day in ("2026-11-23", "2026-11-24")]
+    for key, points in zip(days, (10, 20)):
+        space.client.zadd(key, {"ada": points})
+    target = space.key("arcade", "weekly", "2026-W48")
+    assert len({key_slot(k.encode()) for k in (target, *days)}) > 1
+    said = send_to_one_node(space.client, "ZUNIONSTORE", target, 2, *days)
+    if is_cluster(space.client):
+        assert said == "refused by the cluster: CROSSSLOT Keys in request don't hash to the same slot"
+        assert space.client.exists(target) == 0
+    else:
+        assert said == "accepted: the reply is 1"
+        assert space.client.zscore(target, "ada") == 30
