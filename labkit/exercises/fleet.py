@@ -142,7 +142,9 @@ def _diagnose(counts: dict[str, int], measured: dict[str, int], fleet: Fleet) ->
         return (f"you gave every server all {holding} users holding a session; a failure logs out only those "
                 "the balancer sends to that server.")
     if not any(counts.values()):
-        return "you predicted nobody, but stopping a server logs out users; logouts so far do not tell who next."
+        name = max(measured, key=measured.__getitem__)
+        return (f"you predicted nobody: 0 for every server. Yet stopping {name} logged out {measured[name]} users; "
+                "while its servers run, a sticky fleet logs nobody out, but a failure does.")
     name = next(n for n in fleet.names if counts[n] != measured[n])
     return f"for {name} you predicted {counts[name]}, but stopping it logged out {measured[name]}."
 

@@ -75,7 +75,8 @@ LOGOUTS_IF_STOPPED = [
      False, ["every user pinned to each server", "nothing to lose"]),
     ("def logouts_if_stopped(fleet):\n    return fleet.summary().requests", False,
      ["requests each server has handled", "logs out users"]),
-    ("def logouts_if_stopped(fleet):\n    return fleet.summary().logouts", False, ["you predicted nobody"]),
+    ("def logouts_if_stopped(fleet):\n    return fleet.summary().logouts", False,
+     ["you predicted nobody", "0 for every server", "stopping app-"]),
     ("def logouts_if_stopped(fleet):\n    holding = sum(fleet.logged_in(u) for u in fleet.browsers)\n"
      "    return {name: holding for name in fleet.names}", False, ["every server all", "holding a session"]),
     ("def logouts_if_stopped(fleet):\n"
