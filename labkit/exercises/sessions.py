@@ -1,7 +1,8 @@
 """Checks for notebook 02's exercises: hex session ids, a cart with a limit under concurrency, login with a new id.
 
 Each check judges what the answer does, never how it is written: 02.1 samples the learner's ids
-(alphabet, length, collisions, an estimate of their random bits); 02.2 runs the learner's code while
+(alphabet, length, collisions, an estimate of their random bits) while counting the bytes each id
+draws from the operating system's CSPRNG, and calls it again with that source frozen; 02.2 runs the learner's code while
 another app server writes the same session at every point between the learner's commands, whatever
 client or API the code uses; 02.3 looks at the sessions left behind after the login.
 """
@@ -10,9 +11,11 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import random
 import string
 import threading
+import time
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -91,19 +94,103 @@ def _same_id_after_reseeding(create: Callable[[], str]) -> bool:
         random.setstate(state)
 
 
+class _Runaway(BaseException):
+    """The learner's code kept going (requests or random bytes): a BaseException, so `except Exception` cannot swallow it."""
+
+
+MAX_DRAWN = 1 << 16  # 02.1: more random bytes than this for one id, with the source frozen, means a loop that never ends
+
+
+class _OsRandom:
+    """Wraps the operating system's CSPRNG as Python reads it (`os.urandom`, and `random`'s own reference to it,
+    which `secrets`, `random.SystemRandom` and `uuid.uuid4` draw from) to count the bytes each call draws, or to
+    hand out fixed bytes. Only the checking thread is affected; other threads get the real bytes. The patch is
+    undone however the learner's code ends."""
+
+    _lock = threading.Lock()
+
+    def __init__(self) -> None:
+        self.drawn = 0
+        self.frozen = False
+        self._thread = threading.get_ident()
+        self._real = os.urandom
+
+    def _urandom(self, size: int) -> bytes:
+        if threading.get_ident() != self._thread:
+            return self._real(size)
+        self.drawn += size
+        if not self.frozen:
+            return self._real(size)
+        if self.drawn > MAX_DRAWN:
+            raise _Runaway
+        return bytes(size)
+
+    @contextmanager
+    def installed(self) -> Iterator[_OsRandom]:
+        with self._lock:
+            real_random = random._urandom  # type: ignore[attr-defined]
+            os.urandom, random._urandom = self._urandom, self._urandom  # type: ignore[attr-defined]
+            try:
+                yield self
+            finally:
+                os.urandom, random._urandom = self._real, real_random  # type: ignore[attr-defined]
+
+    def draw(self, create: Callable[[], str], *, frozen: bool) -> tuple[str, int]:
+        """One id from `create`, and how many bytes it drew from the CSPRNG (fixed bytes if `frozen`)."""
+        self.drawn, self.frozen = 0, frozen
+        try:
+            return create(), self.drawn
+        finally:
+            self.frozen = False
+
+
+@contextmanager
+def _clock_frozen() -> Iterator[None]:
+    """time.time() and time.time_ns() return one fixed instant (for the checking thread only)."""
+    real, real_ns, thread = time.time, time.time_ns, threading.get_ident()
+    now_ns = real_ns()
+    time.time = lambda: now_ns / 1e9 if threading.get_ident() == thread else real()
+    time.time_ns = lambda: now_ns if threading.get_ident() == thread else real_ns()
+    try:
+        yield
+    finally:
+        time.time, time.time_ns = real, real_ns
+
+
+def _other_source(create: Callable[[], str], source: _OsRandom, scratch: Keyspace) -> str | None:
+    """What besides the CSPRNG makes the ids differ, or None: two calls with the CSPRNG frozen to fixed bytes."""
+    def frozen_id() -> str:
+        scratch.clear()  # an answer that retries while its id exists would otherwise loop on the same id
+        return source.draw(create, frozen=True)[0]
+
+    if frozen_id() == frozen_id():
+        return None
+    with _clock_frozen():
+        if frozen_id() == frozen_id():
+            return "the clock (time.time, time.time_ns)"
+    if _same_id_after_reseeding(frozen_id):
+        return "the random module"
+    return "a counter or the clock (a uuid1 is both)"
+
+
 @exercise("02.1", "create_session with hexadecimal ids of 128 random bits")
 def check_create_session(create_session: Callable[[Keyspace, str], str], space: Keyspace) -> str:
     """`create_session(space, user_id)` stores the lesson's JSON for 8 h under a hex id with >= 128 random bits."""
-    with _scratch(space, "02.1") as scratch:
-        first = create_session(scratch, "ada")
+    with _scratch(space, "02.1") as scratch, _OsRandom().installed() as source:
+        def create() -> str:
+            return create_session(scratch, "ada")
+
+        first, drawn = source.draw(create, frozen=False)
         if not isinstance(first, str):
             raise NotYet(f"create_session returned {type(first).__name__} {first!r}; return the session id, a str.")
         key = scratch.key("session", first)
         raw = scratch.client.get(key)
         if raw is None:
             found = sorted(k[len(scratch.prefix):] for k in scratch.keys())
-            raise NotYet(f"nothing is stored under space.key('session', session_id); the keys your call made were "
-                         f"{found[:3]} (shown without the prefix).")
+            where = (f"the keys your call made under space were {found[:3]} (shown without the prefix)" if found else
+                     "whatever your call wrote is not under space.key(...): write through space.client, to "
+                     "space.key('session', session_id)")
+            raise NotYet(f"nothing is stored under space.key('session', session_id); {where}.")
         try:
             data = json.loads(raw)
         except ValueError:
@@ -115,25 +202,42 @@ def check_create_session(create_session: Callable[[Keyspace, str], str], space: 
             raise NotYet("the session key has no TTL, so it would never expire: give SET an expiry (ex=SESSION_TTL).")
         if not LESSON_TTL - 5 <= ttl <= LESSON_TTL:
             raise NotYet(f"the session expires in {ttl:,} s; SESSION_TTL is {LESSON_TTL:,} s (8 hours).")
-        ids = [first] + [create_session(scratch, "ada") for _ in range(ID_SAMPLES - 1)]
+        draws = [source.draw(create, frozen=False) for _ in range(ID_SAMPLES - 1)]
+        ids = [first] + [i for i, _ in draws]
+        fewest = min([drawn] + [n for _, n in draws])
         if len(set(ids)) < len(ids):
             raise NotYet(f"{len(ids) - len(set(ids))} of {len(ids)} ids repeated an earlier one: each session "
                          "needs a fresh random id.")
-        not_hex = sorted(set("".join(ids)) - set(string.hexdigits))
+        not_hex = sorted(set("".join(ids)) - set("0123456789abcdef"))
         if not_hex:
-            raise NotYet(f"your ids contain {', '.join(map(repr, not_hex[:4]))}: the exercise asks for hexadecimal "
-                         "digits only (0-9, a-f).")
-        if _same_id_after_reseeding(lambda: create_session(scratch, "ada")):
+            raise NotYet(f"your ids contain {', '.join(map(repr, not_hex[:4]))}: the exercise asks for lowercase "
+                         "hexadecimal digits only (0-9, a-f).")
+        if _same_id_after_reseeding(create):
             raise NotYet("after random.seed(...) with the same seed your function returned the same id twice: "
                          "the ids come from the random module, whose outputs can be predicted. Use secrets.")
+        try:
+            other = _other_source(create, source, scratch)
+        except _Runaway:
+            raise NotYet(f"with the operating system's random source handing out fixed bytes, your function drew "
+                         f"more than {MAX_DRAWN:,} bytes for one id: does it loop until an id looks random "
+                         "enough?") from None
+        if other and fewest < MIN_BITS // 8:
+            raise NotYet(f"with the operating system's random source (os.urandom, which secrets reads) frozen, "
+                         f"your ids still differed: they change with {other}, which an attacker can predict"
+                         + (f", and each drew only {fewest} random bytes" if fewest else "")
+                         + f". Draw at least {MIN_BITS // 8} bytes from secrets (secrets.token_hex(16)).")
+        if fewest < MIN_BITS // 8:
+            raise NotYet(f"each id drew only {fewest} bytes from the operating system's random source, so it "
+                         f"carries {fewest * 8} random bits whatever its length (hashing does not add any): "
+                         f"{MIN_BITS} need {MIN_BITS // 8} bytes.")
         bits = estimate_bits(ids)
         lengths = sorted({len(i) for i in ids})
         shown = f"{lengths[0]}" if len(lengths) == 1 else f"{lengths[0]} to {lengths[-1]}"
         if bits < MIN_BITS - 0.5:
             raise NotYet(f"over {len(ids)} ids of {shown} hex digits, about {bits:.0f} random bits each: "
                          f"{MIN_BITS} are needed, at 4 bits per random hex digit.")
-    return (f"{len(ids)} ids sampled: {shown} hex digits, none repeated, about {bits:.0f} random bits each; "
-            "each stored as the lesson's JSON for 8 hours.")
+    return (f"{len(ids)} ids sampled: {shown} hex digits, none repeated, about {bits:.0f} random bits each, "
+            f"from at least {fewest} bytes of the CSPRNG; each stored as the lesson's JSON for 8 hours.")
 
 
 # --- 02.2: an atomic conditional update, under interference at every point --------------------------
@@ -162,10 +266,6 @@ def _names(packed: Any) -> list[str]:
     except ValueError:
         pass
     return names
-
-
-class _Runaway(BaseException):
-    """The learner's code kept sending commands: a BaseException, so `except Exception` cannot swallow it."""
 
 
 @dataclass
@@ -295,6 +395,13 @@ def _judge_cart(run: _CartRun, before: list[str]) -> None:
         raise NotYet(f"the cart is {cart}: {_OWN_ITEM!r} went in {cart.count(_OWN_ITEM)} times for one call.")
     if any(item not in cart for item in before):
         raise NotYet(f"the cart started as {before} and ended as {cart}: items already in it were lost.")
+    retried = sum("WATCH" in label.split("+") for label in run.sent) > 1
+    if bool(run.returned) != (_OWN_ITEM in cart) and retried:
+        raise NotYet(f"add_to_cart returned {run.returned!r}, but the cart is {cart}: another server wrote {where}, "
+                     "so the first EXEC was refused and your change function ran again on the fresh data, and the "
+                     "result your code returned was still the one from an earlier run. The change function runs "
+                     "again on every retry: compute the result from the data it is given each time (reset any flag "
+                     "inside it).")
     if bool(run.returned) != (_OWN_ITEM in cart):
         said = "added" if run.returned else "did not add"
         raise NotYet(f"add_to_cart returned {run.returned!r} (it {said} the item), but the cart is {cart}"
@@ -395,4 +502,13 @@ def _judge_login(store: RedisSessionStore, planted: str, new_id: Any) -> str:
                      "in: carry the old session's data over.")
     if store.ttl_left(new_id) is None:
         raise NotYet("the new session has no TTL, so it would never expire: store it with SET ... EX.")
-    return "the planted id is dead, the new id carries ada and her cart, and it expires."
+    if new_id not in store.sessions_of("ada"):
+        raise NotYet(f"the new session is not listed in ada's set {store.index_key('ada')[len(store.keyspace.prefix):]!r}"
+                     ", so logout_everywhere('ada') would not end it (a stolen laptop would stay logged in): "
+                     "SADD the new id to store.index_key(user_id), as store.create does.")
+    store.logout_everywhere("ada")
+    if store.get(new_id) is not None:
+        raise NotYet("the new session is listed for ada, but logout_everywhere('ada') left it alive: its data "
+                     "must name ada under 'user_id'.")
+    return ("the planted id is dead; the new id carries ada and her cart, expires, and is listed for ada, so "
+            "logout_everywhere would end it.")

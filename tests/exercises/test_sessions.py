@@ -6,7 +6,10 @@ contain (for a wrong answer, words naming what this answer did wrong).
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import json
+import os
 import random
 import secrets
 import string
@@ -62,7 +65,46 @@ def store_create(space, user_id):
 
 
 _counter = iter(range(10**9))
+_hashed_counter = itertools.count()
+
+
+def urandom_hex(space, user_id):
+    """Another style: os.urandom itself, 16 bytes written as hex."""
+    session_id = os.urandom(16).hex()
+    space.client.set(space.key("session", session_id), json.dumps({"user_id": user_id, "logged_in": True}),
+                     ex=LESSON_TTL)
+    return session_id
+
+
+def system_random_hex(space, user_id):
+    """Another style: random.SystemRandom (the CSPRNG behind secrets), 128 bits formatted as 32 hex digits."""
+    session_id = f"{random.SystemRandom().getrandbits(128):032x}"
+    space.client.set(space.key("session", session_id), json.dumps({"user_id": user_id, "logged_in": True}),
+                     ex=LESSON_TTL)
+    return session_id
+
+
+def unique_or_retry(space, user_id):
+    """Another style: draws again while the id is taken (SET NX), so a frozen source must not make it loop."""
+    while True:
+        session_id = secrets.token_hex(16)
+        if space.client.set(space.key("session", session_id), json.dumps({"user_id": user_id, "logged_in": True}),
+                            ex=LESSON_TTL, nx=True):
+            return session_id
+
+
+def outside_space(space, user_id):
+    """Writes under a key of its own, not space.key(...)."""
+    session_id = secrets.token_hex(16)
+    space.client.set(f"elsewhere:session:{session_id}", json.dumps({"user_id": user_id}), ex=5)
+    return session_id
+
+
 CREATE_CASES = [
+    (urandom_hex, True, "from at least 16 bytes of the CSPRNG"),
+    (system_random_hex, True, "about 128 random bits"),
+    (unique_or_retry, True, "none repeated"),
+    (storing(lambda: hashlib.sha256(secrets.token_bytes(16)).hexdigest()), True, "64 hex digits"),
     # right answers, in different styles
     (storing(lambda: secrets.token_hex(16)), True, "32 hex digits"),
     (storing(lambda: secrets.token_hex(32)), True, "64 hex digits"),
@@ -72,18 +114,25 @@ CREATE_CASES = [
     (storing(lambda: format(secrets.randbits(128), "x")), True, "about 128 random bits"),  # leading zeros dropped
     # wrong answers learners write
     (storing(lambda: uuid.uuid4().hex), False, "about 122 random bits"),
-    (storing(lambda: secrets.token_hex(12)), False, "about 96 random bits"),
+    (storing(lambda: secrets.token_hex(12)), False, "only 12 bytes"),
+    (storing(lambda: secrets.token_hex(16).upper()), False, "lowercase hexadecimal"),
+    (storing(lambda: hashlib.sha256(str(next(_hashed_counter)).encode()).hexdigest()[:32]), False, "a counter"),
+    (storing(lambda: hashlib.sha256(f"ada{time.time_ns()}".encode()).hexdigest()), False, "the clock"),
+    (storing(lambda: hashlib.md5(uuid.uuid1().bytes).hexdigest()), False, "uuid1"),  # noqa: S324
+    (storing(lambda: hashlib.sha256(secrets.token_bytes(8)).hexdigest()), False, "64 random bits"),
+    (storing(lambda: hashlib.sha256(f"{random.random()}".encode()).hexdigest()), False, "random module"),
     (storing(lambda: secrets.token_urlsafe(32)), False, "hexadecimal digits only"),
     (storing(lambda: hex(secrets.randbits(128))), False, "'x'"),
     (storing(lambda: str(uuid.uuid4())), False, "'-'"),
     (storing(lambda: f"{random.getrandbits(128):032x}"), False, "random module"),
-    (storing(lambda: f"{next(_counter):032x}"), False, "random bits"),
+    (storing(lambda: f"{next(_counter):032x}"), False, "predict"),
     (storing(lambda: f"{int(time.time()):032x}"), False, "repeated"),
-    (storing(lambda: uuid.uuid1().hex), False, "random bits"),
+    (storing(lambda: uuid.uuid1().hex), False, "predict"),
     (storing(lambda: secrets.token_hex(16), ttl=None), False, "no TTL"),
     (storing(lambda: secrets.token_hex(16), ttl=8), False, "expires in 8 s"),
     (storing(lambda: secrets.token_hex(16), data={"user_id": "ada"}), False, "'logged_in': True"),
     (lambda space, user_id: secrets.token_hex(16), False, "nothing is stored"),
+    (outside_space, False, "not under space.key"),
     (lambda space, user_id: uuid.UUID(storing(lambda: secrets.token_hex(16))(space, user_id)), False, "UUID"),
     (stub, False, "stub"),
 ]
@@ -304,6 +353,19 @@ def endless_retry(store, session_id, item):
             continue
 
 
+def sticky_flag(store, session_id, item):
+    """store.update, but the flag set by the first run survives the retry on fresh data."""
+    ok = False
+
+    def change(data):
+        nonlocal ok
+        if _room(data):
+            data["cart"].append(item)
+            ok = True
+    store.update(session_id, change)
+    return ok
+
+
 def blind_write(store, session_id, item):
     store.save(session_id, {"cart": ["book", "lamp", item]})
     return True
@@ -326,6 +388,7 @@ CART_CASES = [
     (returns_nothing, False, "returned None"),
     (endless_retry, False, "never end"),
     (blind_write, False, "items already in it were lost"),
+    (sticky_flag, False, "runs again on every retry"),
     (stub, False, "stub"),
 ]
 
@@ -353,21 +416,40 @@ def create_then_delete(store, session_id, user_id):
 
 
 def raw_getdel_set(store, session_id, user_id):
-    """Raw commands: GETDEL the old key, SET the new one with EX."""
+    """Raw commands: GETDEL the old key, SET the new one with EX, SADD it to the user's set."""
+    data = json.loads(store.client.getdel(store.key(session_id)))
+    new_id = labkit.new_session_id()
+    store.client.set(store.key(new_id), json.dumps({**data, "user_id": user_id}), ex=LESSON_TTL)
+    store.client.sadd(store.index_key(user_id), new_id)
+    return new_id
+
+
+def hex_id_login(store, session_id, user_id):
+    """A hex id from secrets, stored with a pipeline (SET EX, SADD + EXPIRE of the index, DEL)."""
+    data = store.get(session_id)
+    new_id = secrets.token_hex(16)
+    pipe = store.client.pipeline(transaction=False)
+    pipe.set(store.key(new_id), json.dumps({**data, "user_id": user_id}), ex=3600)
+    pipe.sadd(store.index_key(user_id), new_id)
+    pipe.expire(store.index_key(user_id), 3600)
+    pipe.delete(store.key(session_id))
+    pipe.execute()
+    return new_id
+
+
+def unlisted_login(store, session_id, user_id):
+    """GETDEL + SET EX, but the new id never goes into the user's set."""
     data = json.loads(store.client.getdel(store.key(session_id)))
     new_id = labkit.new_session_id()
     store.client.set(store.key(new_id), json.dumps({**data, "user_id": user_id}), ex=LESSON_TTL)
     return new_id
 
 
-def hex_id_login(store, session_id, user_id):
-    """A hex id from secrets, stored with a pipeline."""
-    data = store.get(session_id)
-    new_id = secrets.token_hex(16)
-    pipe = store.client.pipeline(transaction=False)
-    pipe.set(store.key(new_id), json.dumps({**data, "user_id": user_id}), ex=3600)
-    pipe.delete(store.key(session_id))
-    pipe.execute()
+def wrong_set_login(store, session_id, user_id):
+    """Lists the new id, but under a set of its own naming, not the store's."""
+    new_id = unlisted_login(store, session_id, user_id)
+    store.client.sadd(store.keyspace.key("sessions", user_id), new_id)
+    store.client.expire(store.keyspace.key("sessions", user_id), 60)
     return new_id
 
 
@@ -427,6 +509,8 @@ LOGIN_CASES = [
     (no_user_login, False, "under 'user_id'"),
     (unsaved_login, False, "names no session"),
     (returns_data, False, "return the new session id"),
+    (unlisted_login, False, "logout_everywhere('ada') would not end it"),
+    (wrong_set_login, False, "SADD the new id to store.index_key(user_id)"),
     (stub, False, "stub"),
 ]
 
@@ -435,4 +519,5 @@ LOGIN_CASES = [
 def test_login_check(space: labkit.Keyspace, answer, passed: bool, words: str) -> None:
     result = check_login(answer, space)
     assert result.passed is passed and words in result.message, result.message
+    space.client.delete(space.key("sessions", "ada"))  # wrong_set_login's own set: not the check's to know
     assert list(space.keys()) == []
