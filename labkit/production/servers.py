@@ -144,7 +144,15 @@ class LocalServer:
         return self._process is not None and self._process.poll() is None
 
     def start(self) -> LocalServer:
-        """Start the process and wait until it answers PING."""
+        """Start the process and wait until it answers PING; on a port taken meanwhile, try another."""
+        for _ in range(3):
+            if self._launch():
+                return self
+            self.port = free_port()  # someone bound the free port we picked before our server did
+        raise ServerFailed(f"{self.binary.version} found no free port to listen on")
+
+    def _launch(self) -> bool:
+        """One attempt on self.port: True once this process answers; False if the port was taken."""
         self._dir = tempfile.TemporaryDirectory(prefix="labkit-production-")
         args = [self.binary.path, "--bind", "127.0.0.1", "--port", str(self.port), "--dir", self._dir.name]
         for option, value in self.config.items():
@@ -158,15 +166,19 @@ class LocalServer:
         probe = self.client(socket_timeout=0.5, socket_connect_timeout=0.2)
         try:
             while True:
-                try:
-                    probe.ping()
-                    return self
-                except redis.ConnectionError:
-                    if self._process.poll() is not None or time.monotonic() > deadline:
-                        text = (Path(self._dir.name) / "server.log").read_text(errors="replace")[-2000:]
-                        self.stop()
-                        raise ServerFailed(f"{self.binary.version} did not start on port {self.port}:\n{text}") from None
-                    time.sleep(0.02)
+                if self._process.poll() is None:
+                    try:  # answered, and by this process, not by whoever else may hold the port
+                        if int(probe.info("server")["process_id"]) == self._process.pid:
+                            return True
+                    except redis.ConnectionError:
+                        pass
+                if self._process.poll() is not None or time.monotonic() > deadline:
+                    text = (Path(self._dir.name) / "server.log").read_text(errors="replace")[-2000:]
+                    self.stop()
+                    if "Address already in use" in text:
+                        return False
+                    raise ServerFailed(f"{self.binary.version} did not start on port {self.port}:\n{text}")
+                time.sleep(0.02)
         finally:
             probe.close()
 

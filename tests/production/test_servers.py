@@ -120,3 +120,15 @@ def test_servers_die_with_a_killed_process(server_binary) -> None:
             return
         time.sleep(0.05)
     raise AssertionError("the server outlived the killed process that started it")
+
+
+def test_a_port_taken_before_the_server_binds_it_is_replaced(server_binary) -> None:
+    with start_server("squatter") as squatter:
+        server = LocalServer("late")
+        server.port = squatter.port  # as if someone bound our free port first
+        try:
+            server.start()
+            assert server.port != squatter.port
+            assert server.client().info("server")["process_id"] != squatter.client().info("server")["process_id"]
+        finally:
+            server.stop()
