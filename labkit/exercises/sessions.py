@@ -170,7 +170,7 @@ def _other_source(create: Callable[[], str], source: _OsRandom, scratch: Keyspac
             return "the clock (time.time, time.time_ns)"
     if _same_id_after_reseeding(frozen_id):
         return "the random module"
-    return "a counter or the clock (a uuid1 is both)"
+    return "each call on their own: a counter, or a clock such as the one inside uuid1"
 
 
 @exercise("02.1", "create_session with hexadecimal ids of 128 random bits")
@@ -510,5 +510,5 @@ def _judge_login(store: RedisSessionStore, planted: str, new_id: Any) -> str:
     if store.get(new_id) is not None:
         raise NotYet("the new session is listed for ada, but logout_everywhere('ada') left it alive: its data "
                      "must name ada under 'user_id'.")
-    return ("the planted id is dead; the new id carries ada and her cart, expires, and is listed for ada, so "
-            "logout_everywhere would end it.")
+    return ("the planted id is dead; the new id carries ada and her cart, expires, and is listed for ada: "
+            "logout_everywhere('ada') ended it.")

@@ -27,7 +27,7 @@ def read_verdict(p50: float, client: Client) -> str:
 
 
 def plot_round_trips(samples: Sequence[float]) -> Figure:
-    """A histogram of round-trip times (seconds, drawn in ms) with the p50 and p99 marked."""
+    """A histogram of call-to-reply times (seconds, drawn in ms: round trips on a server) with the p50 and p99 marked."""
     latency = summarise(list(samples))
     millis = [s * 1000 for s in samples]
     figure = Figure(figsize=(7, 2.6), layout="constrained")
@@ -35,8 +35,8 @@ def plot_round_trips(samples: Sequence[float]) -> Figure:
     axes.hist(millis, bins=20, color="#4c72b0")
     for value, name, style in ((latency.p50, "p50", "-"), (latency.p99, "p99", "--")):
         axes.axvline(value * 1000, color="black", linestyle=style, label=f"{name} {format_duration(value)}")
-    axes.set_xlabel("round trip (ms)")
+    axes.set_xlabel("call to reply (ms): the round trip on a server")
     axes.set_ylabel("calls")
-    axes.set_title(f"{latency.samples:,} round trips")
+    axes.set_title(f"{latency.samples:,} calls")
     axes.legend(frameon=False)
     return figure
