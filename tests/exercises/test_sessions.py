@@ -521,3 +521,35 @@ def test_login_check(space: labkit.Keyspace, answer, passed: bool, words: str) -
     assert result.passed is passed and words in result.message, result.message
     space.client.delete(space.key("sessions", "ada"))  # wrong_set_login's own set: not the check's to know
     assert list(space.keys()) == []
+
+
+def test_os_random_source_restored_when_the_answer_raises(space: labkit.Keyspace) -> None:
+    """02.1 wraps os.urandom (and random's reference to it); an answer that raises midway must not leave it wrapped."""
+    real, real_random = os.urandom, random._urandom  # type: ignore[attr-defined]
+    calls = itertools.count()
+
+    def flaky(space, user_id):
+        if next(calls) == 3:
+            raise RuntimeError("boom")
+        return storing(lambda: secrets.token_hex(16))(space, user_id)
+
+    result = check_create_session(flaky, space)
+    assert not result.passed and "boom" in result.message, result.message
+    assert os.urandom is real and random._urandom is real_random  # type: ignore[attr-defined]
+    assert list(space.keys()) == []
+
+
+def test_other_threads_draw_real_bytes_while_the_source_is_frozen(space: labkit.Keyspace) -> None:
+    """Only the checking thread sees fixed bytes: another thread drawing meanwhile gets random ones."""
+    import threading
+
+    seen: list[bytes] = []
+
+    def sampling(space, user_id):
+        worker = threading.Thread(target=lambda: seen.append(os.urandom(16)))
+        worker.start()
+        worker.join()
+        return storing(lambda: secrets.token_hex(16))(space, user_id)
+
+    assert check_create_session(sampling, space).passed
+    assert len(set(seen)) == len(seen) and bytes(16) not in seen
