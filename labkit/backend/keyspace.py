@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from labkit.backend.connection import Client
-from labkit.config import ENV_JUPYTERHUB_USER, ENV_LEARNER, ENV_PREFIX, ENV_URL
+from labkit.config import ENV_JUPYTERHUB_USER, ENV_LEARNER, ENV_PREFIX, redis_url
 from labkit.errors import BadArgument
 
 FALLBACK_LEARNER = "learner"
@@ -73,7 +73,7 @@ def current_learner() -> str:
     as `jovyan`); else the login name.
     """
     name = os.environ.get(ENV_LEARNER, "").strip()
-    user = urlsplit(os.environ.get(ENV_URL, "")).username or ""
+    user = urlsplit(redis_url()).username or ""
     if not name and user.startswith(LEARNER_USER_PREFIX):
         name = user[len(LEARNER_USER_PREFIX):]
     if not name:

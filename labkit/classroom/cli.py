@@ -20,7 +20,7 @@ from labkit.classroom.hub import hub_snippet
 from labkit.classroom.progress import Row, all_exercises, progress_csv, progress_figure, progress_table, read_progress
 from labkit.classroom.record import DEFAULT_CLASS, ClassRecord, check_class_name
 from labkit.classroom.roster import Learner, numbered, read_roster, shortened
-from labkit.config import ENV_URL
+from labkit.config import ENV_URL, redis_url
 from labkit.errors import ClassroomError
 
 
@@ -84,7 +84,7 @@ def _admin(args: argparse.Namespace) -> tuple[Client, ClassRecord]:
 
 
 def _where(args: argparse.Namespace) -> str:
-    return f"class {args.class_name!r} on {redact(args.admin_url or os.environ.get(ENV_URL, ''))}"
+    return f"class {args.class_name!r} on {redact(args.admin_url or redis_url())}"
 
 
 def _create(args: argparse.Namespace) -> None:

@@ -11,7 +11,6 @@ other databases). INFO comes back for the notebooks' banner and the "server is f
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Iterable
 
 import redis
@@ -20,7 +19,7 @@ from redis.cluster import RedisCluster
 from labkit.backend.connection import Client, connect, is_cluster, redact
 from labkit.backend.keyspace import LEARNER_USER_PREFIX
 from labkit.classroom.roster import Learner
-from labkit.config import ENV_URL
+from labkit.config import ENV_URL, redis_url
 from labkit.errors import ClassroomError
 
 COMMAND_RULES = ("+@all", "-@dangerous", "-@admin", "-@scripting", "-select", "-move", "-copy", "+info")
@@ -39,7 +38,7 @@ def acl_rules(learner: Learner, password: str, *, scripts: bool = False) -> list
 
 def admin_client(url: str | None = None) -> Client:
     """The instructor's client on the class Redis (`url` or $REDIS_URL): database 0, a user allowed to manage users."""
-    url = os.environ.get(ENV_URL, "") if url is None else url
+    url = redis_url() if url is None else url
     if not url:
         raise ClassroomError(f"a class needs a real Redis: set {ENV_URL} (or --admin-url) to it with an "
                              "admin user, e.g. redis://admin:PASSWORD@host:6380/0")

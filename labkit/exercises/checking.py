@@ -43,7 +43,7 @@ from typing import Any, TypeVar
 
 from labkit.backend.connection import Client, connect
 from labkit.backend.keyspace import lab_prefix
-from labkit.config import ENV_URL
+from labkit.config import redis_url
 
 __all__ = [
     "NOT_STARTED",
@@ -361,7 +361,7 @@ def progress_at_key(prefix: str | None = None) -> str:
 
 def _record(result: CheckResult) -> None:
     """Record `result` and its time in the learner's progress hashes; give up silently if Redis is unreachable."""
-    url = os.environ.get(ENV_URL, "")
+    url = redis_url()
     if url not in _progress_clients:
         try:
             _progress_clients[url] = connect(url, timeout=PROGRESS_TIMEOUT)

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+
 from tests.support import LEGS, NOTEBOOKS, ROOT
 from tests.support.browser_lab import CHROMIUM_ARGS, NON_NAMES, Lab, NotebookTab, chromium_path
 
