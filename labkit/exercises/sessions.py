@@ -22,11 +22,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import fakeredis
+
+from labkit.backend.connection import is_fake
 from labkit.backend.keyspace import Keyspace
+from labkit.config import FAKE_SERVER_VERSION
 from labkit.errors import NoSuchSession
 from labkit.exercises.checking import NotYet, exercise
+from labkit.sessions.payload import decode, encode
 from labkit.sessions.races import requests_hooked
 from labkit.sessions.redis_store import LESSON_TTL, RedisSessionStore
+from labkit.sessions.store import new_session_id
 
 __all__ = ["CART_LIMIT", "ID_SAMPLES", "check_add_to_cart", "check_create_session", "check_login", "estimate_bits"]
 
@@ -38,8 +44,8 @@ MAX_SENDS = 200  # 02.2: more commands than this for one call means a retry loop
 
 @contextmanager
 def _scratch(space: Keyspace, name: str) -> Iterator[Keyspace]:
+    """A child keyspace for one check, cleared when it ends (open_lab clears the whole lab's keys at the start)."""
     scratch = space.child(f"check-{name}")
-    scratch.clear()
     try:
         yield scratch
     finally:
@@ -159,9 +165,15 @@ def _clock_frozen() -> Iterator[None]:
 
 def _other_source(create: Callable[[], str], source: _OsRandom, scratch: Keyspace) -> str | None:
     """What besides the CSPRNG makes the ids differ, or None: two calls with the CSPRNG frozen to fixed bytes."""
+    left: list[str] = []  # the session key the last frozen call stored
+
     def frozen_id() -> str:
-        scratch.clear()  # an answer that retries while its id exists would otherwise loop on the same id
-        return source.draw(create, frozen=True)[0]
+        if left:  # an answer that retries while its id exists would otherwise loop on the same id
+            scratch.client.delete(left.pop())
+        made = source.draw(create, frozen=True)[0]
+        if isinstance(made, str):
+            left.append(scratch.key("session", made))
+        return made
 
     if frozen_id() == frozen_id():
         return None
@@ -173,69 +185,91 @@ def _other_source(create: Callable[[], str], source: _OsRandom, scratch: Keyspac
     return "each call on their own: a counter, or a clock such as the one inside uuid1"
 
 
+def _in_process(scratch: Keyspace) -> Keyspace:
+    """The same keys on an embedded fakeredis of the check's own, for the ids sampled after the first call.
+
+    Those calls are judged by their ids only, so their writes need not cross the network: on a server
+    20 ms away they would add 20 round trips. The first call's write is judged on the real server.
+    """
+    if is_fake(scratch.client):
+        return scratch
+    return Keyspace(fakeredis.FakeRedis(server=fakeredis.FakeServer(version=FAKE_SERVER_VERSION),
+                                        decode_responses=True), scratch.prefix)
+
+
 @exercise("02.1", "create_session with hexadecimal ids of 128 random bits")
 def check_create_session(create_session: Callable[[Keyspace, str], str], space: Keyspace) -> str:
     """`create_session(space, user_id)` stores the lesson's JSON for 8 h under a hex id with >= 128 random bits."""
-    with _scratch(space, "02.1") as scratch, _OsRandom().installed() as source:
-        def create() -> str:
-            return create_session(scratch, "ada")
+    with _scratch(space, "02.1") as scratch:
+        sampling = _in_process(scratch)  # made before the CSPRNG is wrapped: only the learner's draws are counted
+        with _OsRandom().installed() as source:
+            return _judge_ids(create_session, scratch, sampling, source)
 
-        first, drawn = source.draw(create, frozen=False)
-        if not isinstance(first, str):
-            raise NotYet(f"create_session returned {type(first).__name__} {first!r}; return the session id, a str.")
-        key = scratch.key("session", first)
-        raw = scratch.client.get(key)
-        if raw is None:
-            found = sorted(k[len(scratch.prefix):] for k in scratch.keys())
-            where = (f"the keys your call made under space were {found[:3]} (shown without the prefix)" if found else
-                     "whatever your call wrote is not under space.key(...): write through space.client, to "
-                     "space.key('session', session_id)")
-            raise NotYet(f"nothing is stored under space.key('session', session_id); {where}.")
-        try:
-            data = json.loads(raw)
-        except ValueError:
-            raise NotYet(f"the session key holds {raw[:30]!r}, not JSON: store json.dumps(session_data).") from None
-        if data != {"user_id": "ada", "logged_in": True}:
-            raise NotYet(f"the session holds {data}; the lesson stores {{'user_id': user_id, 'logged_in': True}}.")
-        ttl = scratch.client.ttl(key)
-        if ttl < 0:
-            raise NotYet("the session key has no TTL, so it would never expire: give SET an expiry (ex=SESSION_TTL).")
-        if not LESSON_TTL - 5 <= ttl <= LESSON_TTL:
-            raise NotYet(f"the session expires in {ttl:,} s; SESSION_TTL is {LESSON_TTL:,} s (8 hours).")
-        draws = [source.draw(create, frozen=False) for _ in range(ID_SAMPLES - 1)]
-        ids = [first] + [i for i, _ in draws]
-        fewest = min([drawn] + [n for _, n in draws])
-        if len(set(ids)) < len(ids):
-            raise NotYet(f"{len(ids) - len(set(ids))} of {len(ids)} ids repeated an earlier one: each session "
-                         "needs a fresh random id.")
-        not_hex = sorted(set("".join(ids)) - set("0123456789abcdef"))
-        if not_hex:
-            raise NotYet(f"your ids contain {', '.join(map(repr, not_hex[:4]))}: the exercise asks for lowercase "
-                         "hexadecimal digits only (0-9, a-f).")
-        if _same_id_after_reseeding(create):
-            raise NotYet("after random.seed(...) with the same seed your function returned the same id twice: "
-                         "the ids come from the random module, whose outputs can be predicted. Use secrets.")
-        try:
-            other = _other_source(create, source, scratch)
-        except _Runaway:
-            raise NotYet(f"with the operating system's random source handing out fixed bytes, your function drew "
-                         f"more than {MAX_DRAWN:,} bytes for one id: does it loop until an id looks random "
-                         "enough?") from None
-        if other and fewest < MIN_BITS // 8:
-            raise NotYet(f"with the operating system's random source (os.urandom, which secrets reads) frozen, "
-                         f"your ids still differed: they change with {other}, which an attacker can predict"
-                         + (f", and each drew only {fewest} random bytes" if fewest else "")
-                         + f". Draw at least {MIN_BITS // 8} bytes from secrets (secrets.token_hex(16)).")
-        if fewest < MIN_BITS // 8:
-            raise NotYet(f"each id drew only {fewest} bytes from the operating system's random source, so it "
-                         f"carries {fewest * 8} random bits whatever its length (hashing does not add any): "
-                         f"{MIN_BITS} need {MIN_BITS // 8} bytes.")
-        bits = estimate_bits(ids)
-        lengths = sorted({len(i) for i in ids})
-        shown = f"{lengths[0]}" if len(lengths) == 1 else f"{lengths[0]} to {lengths[-1]}"
-        if bits < MIN_BITS - 0.5:
-            raise NotYet(f"over {len(ids)} ids of {shown} hex digits, about {bits:.0f} random bits each: "
-                         f"{MIN_BITS} are needed, at 4 bits per random hex digit.")
+
+def _judge_ids(create_session: Callable[[Keyspace, str], str], scratch: Keyspace, sampling: Keyspace,
+               source: _OsRandom) -> str:
+    """Judge the ids: the first call stores on the real server, the others only on `sampling`."""
+    def create() -> str:
+        return create_session(sampling, "ada")
+
+    first, drawn = source.draw(lambda: create_session(scratch, "ada"), frozen=False)
+    if not isinstance(first, str):
+        raise NotYet(f"create_session returned {type(first).__name__} {first!r}; return the session id, a str.")
+    key = scratch.key("session", first)
+    pipe = scratch.client.pipeline(transaction=False)
+    pipe.get(key)
+    pipe.ttl(key)
+    raw, ttl = pipe.execute()  # one round trip
+    if raw is None:
+        found = sorted(k[len(scratch.prefix):] for k in scratch.keys())
+        where = (f"the keys your call made under space were {found[:3]} (shown without the prefix)" if found else
+                 "whatever your call wrote is not under space.key(...): write through space.client, to "
+                 "space.key('session', session_id)")
+        raise NotYet(f"nothing is stored under space.key('session', session_id); {where}.")
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        raise NotYet(f"the session key holds {raw[:30]!r}, not JSON: store json.dumps(session_data).") from None
+    if data != {"user_id": "ada", "logged_in": True}:
+        raise NotYet(f"the session holds {data}; the lesson stores {{'user_id': user_id, 'logged_in': True}}.")
+    if ttl < 0:
+        raise NotYet("the session key has no TTL, so it would never expire: give SET an expiry (ex=SESSION_TTL).")
+    if not LESSON_TTL - 5 <= ttl <= LESSON_TTL:
+        raise NotYet(f"the session expires in {ttl:,} s; SESSION_TTL is {LESSON_TTL:,} s (8 hours).")
+    draws = [source.draw(create, frozen=False) for _ in range(ID_SAMPLES - 1)]
+    ids = [first] + [i for i, _ in draws]
+    fewest = min([drawn] + [n for _, n in draws])
+    if len(set(ids)) < len(ids):
+        raise NotYet(f"{len(ids) - len(set(ids))} of {len(ids)} ids repeated an earlier one: each session "
+                     "needs a fresh random id.")
+    not_hex = sorted(set("".join(ids)) - set("0123456789abcdef"))
+    if not_hex:
+        raise NotYet(f"your ids contain {', '.join(map(repr, not_hex[:4]))}: the exercise asks for lowercase "
+                     "hexadecimal digits only (0-9, a-f).")
+    if _same_id_after_reseeding(create):
+        raise NotYet("after random.seed(...) with the same seed your function returned the same id twice: "
+                     "the ids come from the random module, whose outputs can be predicted. Use secrets.")
+    try:
+        other = _other_source(create, source, sampling)
+    except _Runaway:
+        raise NotYet(f"with the operating system's random source handing out fixed bytes, your function drew "
+                     f"more than {MAX_DRAWN:,} bytes for one id: does it loop until an id looks random "
+                     "enough?") from None
+    if other and fewest < MIN_BITS // 8:
+        raise NotYet(f"with the operating system's random source (os.urandom, which secrets reads) frozen, "
+                     f"your ids still differed: they change with {other}, which an attacker can predict"
+                     + (f", and each drew only {fewest} random bytes" if fewest else "")
+                     + f". Draw at least {MIN_BITS // 8} bytes from secrets (secrets.token_hex(16)).")
+    if fewest < MIN_BITS // 8:
+        raise NotYet(f"each id drew only {fewest} bytes from the operating system's random source, so it "
+                     f"carries {fewest * 8} random bits whatever its length (hashing does not add any): "
+                     f"{MIN_BITS} need {MIN_BITS // 8} bytes.")
+    bits = estimate_bits(ids)
+    lengths = sorted({len(i) for i in ids})
+    shown = f"{lengths[0]}" if len(lengths) == 1 else f"{lengths[0]} to {lengths[-1]}"
+    if bits < MIN_BITS - 0.5:
+        raise NotYet(f"over {len(ids)} ids of {shown} hex digits, about {bits:.0f} random bits each: "
+                     f"{MIN_BITS} are needed, at 4 bits per random hex digit.")
     return (f"{len(ids)} ids sampled: {shown} hex digits, none repeated, about {bits:.0f} random bits each, "
             f"from at least {fewest} bytes of the CSPRNG; each stored as the lesson's JSON for 8 hours.")
 
@@ -449,9 +483,12 @@ def _judge_first(run: _CartRun, before: list[str], what: str) -> Any:
 def check_login(login: Callable[[RedisSessionStore, str, str], str], space: Keyspace) -> str:
     """`login(store, session_id, user_id)` returns the id for the cookie: a new session with the user, the old one ended."""
     store = RedisSessionStore(space)
-    planted = store.create({"cart": ["book"]})  # an attacker's id, planted in the victim's browser
-    index = store.index_key("ada")
-    listed = set(space.client.smembers(index))
+    planted = new_session_id()  # an attacker's id, planted in the victim's browser: store.create's SET, sent with
+    index = store.index_key("ada")  # the SMEMBERS that notes what ada's set listed before, in one round trip
+    pipe = space.client.pipeline(transaction=False)
+    pipe.set(store.key(planted), encode({"cart": ["book"]}), ex=LESSON_TTL)
+    pipe.smembers(index)
+    listed = set(pipe.execute()[1])
     returned: list[Any] = []
     try:
         try:
@@ -483,15 +520,21 @@ def _judge_login(store: RedisSessionStore, planted: str, new_id: Any) -> str:
     if new_id == planted:
         raise NotYet("login returned the id the browser arrived with, so whoever planted that id is now logged in "
                      "as ada (session fixation): the cookie must get a new id.")
-    try:
-        data = store.get(new_id)
-    except ValueError:  # InvalidSessionId: not an id the store would ever issue
+    if not _is_id(new_id):  # not an id the store would ever issue
         raise NotYet(f"login returned {new_id[:12]!r}, which is not a session id (22 to 128 URL-safe "
-                     "characters): return the new session's id.") from None
+                     "characters): return the new session's id.")
+    key, old_key = store.key(new_id), store.key(planted)
+    pipe = store.client.pipeline(transaction=False)  # what the login left behind, read in one round trip
+    pipe.execute_command("GET", key, NEVER_DECODE=True)
+    pipe.execute_command("GET", old_key, NEVER_DECODE=True)
+    pipe.pttl(key)
+    pipe.smembers(store.index_key("ada"))
+    raw, raw_old, pttl, listed = pipe.execute()
+    data = None if raw is None else decode(key, raw)
     if data is None:
         raise NotYet("the id login returned names no session in Redis: store the session under it "
                      "(SET ... EX) before returning it.")
-    alive = store.get(planted)
+    alive = None if raw_old is None else decode(old_key, raw_old)
     if alive is not None:
         raise NotYet(f"the planted id still opens a session after login ({alive}): end it (DEL or GETDEL) so "
                      "a copy of it is worthless.")
@@ -500,9 +543,9 @@ def _judge_login(store: RedisSessionStore, planted: str, new_id: Any) -> str:
     if data.get("cart") != ["book"]:
         raise NotYet(f"the new session's cart is {data.get('cart')!r}; the visitor had ['book'] before logging "
                      "in: carry the old session's data over.")
-    if store.ttl_left(new_id) is None:
+    if pttl < 0:
         raise NotYet("the new session has no TTL, so it would never expire: store it with SET ... EX.")
-    if new_id not in store.sessions_of("ada"):
+    if new_id not in {m.decode() if isinstance(m, bytes) else m for m in listed}:  # and naming ada (above): hers
         raise NotYet(f"the new session is not listed in ada's set {store.index_key('ada')[len(store.keyspace.prefix):]!r}"
                      ", so logout_everywhere('ada') would not end it (a stolen laptop would stay logged in): "
                      "SADD the new id to store.index_key(user_id), as store.create does.")
