@@ -553,3 +553,24 @@ def test_other_threads_draw_real_bytes_while_the_source_is_frozen(space: labkit.
 
     assert check_create_session(sampling, space).passed
     assert len(set(seen)) == len(seen) and bytes(16) not in seen
+
+
+def test_create_session_check_samples_ids_off_the_server(space: labkit.Keyspace) -> None:
+    """02.1 judges the first id's write on the server and samples the others in process: a few commands, not one per id.
+
+    On a server 10 ms away each command the check sends costs a round trip; sampling 20 ids there cost 20.
+    """
+    import fakeredis
+
+    if isinstance(space.client, fakeredis.FakeRedis) or not isinstance(space.client, redis.Redis):
+        pytest.skip("counted with INFO stats on a single real server")
+
+    def processed() -> int:
+        return int(space.client.info("stats")["total_commands_processed"])
+
+    before = processed()
+    result = check_create_session(storing(lambda: secrets.token_hex(16)), space)
+    sent = processed() - before - 1  # the second INFO counts itself
+    assert result.passed, result.message
+    assert sent <= 15, f"{sent} commands reached the server"  # about 11 (SET; GET, TTL; SCAN, DEL...); sampling there: 40+
+    assert list(space.keys()) == []
