@@ -4,7 +4,9 @@ Check 04.1 calls the learner's function on several node sizes and payloads and c
 exact figure, naming the usual slip (reserved memory left out, a percent used as a share, GB for
 GiB, the devices per user forgotten). Check 04.2 starts its own primary and replica (a delay link
 between them) and judges what the learner's login does: the session is on the replica as soon as
-the function returns True, and with the link cut it answers False within a second, never True.
+the function returns a true value, and with the link cut it answers False within 750 ms, never True. Its
+client sends each command over the next of three connections, as a threaded app server's pool may, so
+a WAIT sent on another connection than the SET is caught by what it returns.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import json
 import math
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -35,15 +38,15 @@ def users_per_node_answer(node_gib: float, bytes_per_session: float, sessions_pe
 def _sizing_slip(got: float, case: tuple[float, float, float, float]) -> str:
     node, size, devices, reserved = case
     slips = {
-        "you kept no memory back for the server: multiply the node's memory by (1 - reserved_percent / 100)":
+        "you kept no memory back for the server: ElastiCache reserves reserved_percent of the node":
             node * GIB / (size * devices),
         "reserved_percent is a percent (25 means a quarter): divide it by 100 before taking it from 1":
             node * GIB * (1 - reserved) / (size * devices),
         "dividing by 1.25 is not keeping 25% back: the server keeps a quarter, so 75% is left, a factor of 0.75":
             node * GIB / (1 + reserved / 100) / (size * devices),
-        "node sizes are in GiB (2**30 bytes), not GB (10**9)":
+        "node sizes are in GiB (2**30 bytes), and you counted decimal GB (10**9 bytes)":
             node * 1e9 * (100 - reserved) / 100 / (size * devices),
-        "each user holds sessions_per_user sessions: divide by bytes_per_session * sessions_per_user":
+        "you left out sessions_per_user: each user holds that many sessions, not one":
             node * GIB * (100 - reserved) / 100 / size,
         "you divided by sessions_per_user twice":
             node * GIB * (100 - reserved) / 100 / (size * devices * devices),
@@ -72,10 +75,10 @@ def check_users_per_node(users_per_node: Callable[..., Any]) -> str:
             raise NotYet(f"{where} returned {got:,}, one too many: round down (int or //), not up or to the nearest.")
         slip = _sizing_slip(float(got), case)
         raise NotYet(f"{where} returned {got:,.0f}, expected {expected:,}" + (f": {slip}." if slip else
-                     ": memory for data = node_gib * 2**30 * (100 - reserved_percent) / 100 bytes, "
-                     "shared by users of sessions_per_user sessions of bytes_per_session each."))
+                     ": check each step against the task: the node's bytes (GiB), the share left after the "
+                     "reserve, the bytes one user's sessions take, and rounding down."))
     return (f"a cache.r7g.large (13.07 GiB, 25% reserved) holds {users_per_node_answer(*SIZING_CASES[0]):,} users "
-            "with two 1.2 KB sessions each; all four cases match.")
+            "with two 1,218-byte sessions each; all four cases match.")
 
 
 class _Watchdog:
@@ -94,6 +97,44 @@ class _Watchdog:
             self.result = call(function, *args)
         except NotYet as error:
             self.error = error
+
+
+class _AppServerPool(redis.ConnectionPool):
+    """A pool handing each command the next of a few open connections, as a busy threaded app server's pool would."""
+
+    def __init__(self, size: int = 3, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._ring: list[Any] = []
+        self._size = size
+        self._turn = 0
+        self._ring_lock = threading.Lock()
+
+    def get_connection(self, command_name: Any = None, *keys: Any, **options: Any) -> Any:
+        with self._ring_lock:
+            if len(self._ring) < self._size:
+                connection = self.make_connection()
+                connection.connect()
+                connection.send_command("PING")  # each connection has run a command before the learner's writes
+                connection.read_response()
+                self._ring.append(connection)
+            connection = self._ring[self._turn % self._size]
+            self._turn += 1
+        return connection
+
+    def release(self, connection: Any) -> None:
+        """Connections stay in the ring."""
+
+    def disconnect(self, inuse_connections: bool = True) -> None:
+        for connection in self._ring:
+            connection.disconnect()
+
+
+def _app_client(port: int) -> redis.Redis:
+    """A client to the check's primary whose commands go out over different connections, one after another."""
+    pool = _AppServerPool(host="127.0.0.1", port=port, socket_timeout=8, decode_responses=True)
+    for _ in range(pool._size):
+        pool.release(pool.get_connection("PING"))
+    return redis.Redis(connection_pool=pool)
 
 
 def _session_on(client: Any, key: str) -> Any:
@@ -119,47 +160,86 @@ def check_save_session_durably(save_session_durably: Callable[..., Any]) -> str:
         pair.stop()
 
 
+_SAME_CONNECTION = ("WAIT counts only the writes of the connection it is sent on, and a client's pool may send "
+                    "each command over a different connection: send the SET and the WAIT over one connection")
+
+
+def _raise_learner_error(error: BaseException) -> None:
+    """Re-raise the learner's exception as a hint, naming WAIT's integer milliseconds when that was the slip."""
+    if "timeout is not an integer" in str(error.__cause__ or ""):
+        raise NotYet("WAIT's timeout is a whole number of milliseconds (WAIT 1 100 waits at most 100 ms), "
+                     "not seconds or a fraction: Redis refused it with \"timeout is not an integer\".")
+    raise error
+
+
+def _calls(primary: Any) -> dict[str, int]:
+    """How many WAIT and EXEC commands the primary has run (INFO commandstats)."""
+    stats = primary.info("commandstats")
+    return {name: stats.get(f"cmdstat_{name}", {}).get("calls", 0) for name in ("wait", "exec")}
+
+
+def _why_unconfirmed(primary: Any, before: dict[str, int]) -> str:
+    """Name the missing step, from what the learner's call made the primary run."""
+    after = _calls(primary)
+    if after["wait"] == before["wait"]:
+        return "No WAIT reached the server: before answering, let a replica confirm this write."
+    if after["exec"] > before["exec"]:
+        return ("Your WAIT ran inside MULTI/EXEC (client.pipeline() is a transaction by default), where it answers "
+                "at once without waiting: use client.pipeline(transaction=False).")
+    return f"The WAIT you sent did not cover this SET: {_SAME_CONNECTION}."
+
+
 def _judge_durable(save: Callable[..., Any], pair: ReplicaPair) -> str:
     assert pair.link is not None
-    client = pair.primary.client(socket_timeout=3)
+    client = _app_client(pair.primary.port)  # as in a threaded app server: commands go out over several connections
     data = {"user_id": "ada", "logged_in": True}
     confirmed = 0
+    first = _calls(pair.p)
     for _ in range(5):
         key = session_key()
+        before = _calls(pair.p)
         run = _Watchdog(save, (client, key, data), 3)
         if not run.finished:
             raise NotYet("your function had not returned after 3 s with the replica connected.")
         if run.error is not None:
-            raise run.error
+            _raise_learner_error(run.error)
         on_replica = _session_on(pair.r, key)  # read at once, as the next request would
         on_primary = _session_on(pair.p, key)
         if on_primary is None:
-            raise NotYet("the session is not on the primary: store it with client.set(key, json.dumps(data), ex=...).")
+            raise NotYet("the session is not on the primary: store it with a SET of json.dumps(data) and a TTL.")
         if on_primary != data:
             raise NotYet(f"the primary holds {pair.p.get(key)!r}: store json.dumps(data), so json.loads reads it back.")
         ttl = pair.p.ttl(key)
         if not LESSON_TTL - 60 <= ttl <= LESSON_TTL:
             raise NotYet(f"the session's TTL is {ttl} s (-1: none): give it the lesson's 8 hours, ex=8 * 3600.")
         if run.result and on_replica is None:
-            raise NotYet("your function returned True, but the replica did not have the session yet: a read "
-                         "from the reader endpoint would find the user logged out. Wait for a replica: "
-                         "client.wait(1, 100) returns how many replicas have every write so far.")
+            raise NotYet("your function returned a true value, but the replica did not have the session yet: a read "
+                         "from the reader endpoint would find the user logged out. " + _why_unconfirmed(pair.p, before))
         confirmed += bool(run.result)
+    if confirmed < 3 and _calls(pair.p)["exec"] > first["exec"]:
+        raise NotYet(f"with the replica connected your function confirmed only {confirmed} of 5 logins: "
+                     + _why_unconfirmed(pair.p, first))
     if confirmed < 3:  # a machine that stalls past the timeout may make a right answer say False once or twice
         raise NotYet(f"with the replica connected your function confirmed only {confirmed} of 5 logins (the last "
                      f"returned {run.result!r}): return True once WAIT says a replica has the write (this "
-                     "replica is 40 ms away, round trip: give WAIT a timeout of 100 ms or more).")
+                     "replica is 40 ms away, round trip: give WAIT a timeout of 100 ms).")
     pair.link.pause()
     key = session_key()
-    run = _Watchdog(save, (client, key, data), 2.5)
+    started = time.monotonic()
+    run = _Watchdog(save, (client, key, data), 6)
+    took = time.monotonic() - started
     if not run.finished or isinstance(run.error.__cause__ if run.error else None, redis.TimeoutError):
-        raise NotYet("with the replica cut off your function did not return within 2 s: WAIT's timeout is in "
-                     "milliseconds and 0 means wait forever; give it a bound, e.g. client.wait(1, 100).")
+        raise NotYet("with the replica cut off your function had not returned after 6 s: WAIT's timeout is in "
+                     "milliseconds, and a timeout of 0 waits forever; the task asks for 100 ms.")
     if run.error is not None:
-        raise run.error
+        _raise_learner_error(run.error)
     if run.result:
         raise NotYet(f"with the replica cut off your function returned {run.result!r}: no replica has this "
-                     "session, so a failover now would lose it. Return False when WAIT answers 0 replicas.")
+                     "session, so a failover now would lose it. Return False when no replica confirms the write "
+                     f"({_SAME_CONNECTION}).")
+    if took > 0.75:
+        raise NotYet(f"with the replica cut off your function took {took:.1f} s to return False: WAIT's timeout is "
+                     "in milliseconds and the task asks for 100 ms, so a login is refused quickly, not after "
+                     "a second or more.")
     return ("with the replica connected the session was there as soon as you returned True; cut off, you "
-            "returned False instead of confirming a login a failover would lose.")
-
+            "returned False within 100 ms instead of confirming a login a failover would lose.")

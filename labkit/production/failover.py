@@ -58,8 +58,12 @@ def failover_drill(wait: bool, logins: int = 110, cut_after: int = 100, timeout_
                 pair.link.pause()  # ...then falls behind: nothing more reaches it
             key = session_key(rng)
             started = time.perf_counter()
-            pair.p.set(key, json.dumps(lesson_payload(user, rng)), ex=LESSON_TTL)
-            ok = pair.p.wait(1, timeout_ms) >= 1 if wait else True
+            pipe = pair.p.pipeline(transaction=False)  # SET and WAIT over one connection
+            pipe.set(key, json.dumps(lesson_payload(user, rng)), ex=LESSON_TTL)
+            if wait:
+                pipe.wait(1, timeout_ms)
+            replies = pipe.execute()
+            ok = replies[1] >= 1 if wait else True
             if ok:
                 samples.append(time.perf_counter() - started)
                 confirmed.append(key)

@@ -86,15 +86,16 @@ def rounded_share(share: float) -> str:
 
 def stale_reads(write: Any, read: Any, trials: int = 200, gap: float = 0.0, wait: bool = False,
                 how: str = "", seed: int = 0) -> StaleReads:
-    """Log in `trials` users on `write` (SET ... EX), optionally WAIT 1, pause `gap` s, GET from `read`; count misses."""
+    """Log in `trials` users on `write` (SET ... EX, optionally + WAIT 1), pause `gap` s, GET from `read`; count misses."""
     rng = random.Random(seed)
     stale = 0
     for user in range(trials):
         key = session_key()  # fresh ids: never one an earlier run already replicated
-        write.set(key, json.dumps(lesson_payload(user, rng)), ex=LESSON_TTL)
-        for _ in range(5 if wait else 0):  # an app that waits answers only once a replica has the login
-            if write.wait(1, 1_000) >= 1:
-                break
+        pipe = write.pipeline(transaction=False)  # one connection: WAIT covers only its own connection's writes
+        pipe.set(key, json.dumps(lesson_payload(user, rng)), ex=LESSON_TTL)
+        if wait:  # an app that waits answers only once a replica has the login (5 s: room for a stalled machine)
+            pipe.wait(1, 5_000)
+        pipe.execute()
         if gap:
             time.sleep(gap)
         stale += read.get(key) is None

@@ -11,6 +11,7 @@ import math
 from fractions import Fraction
 
 import pytest
+import redis
 
 from labkit.exercises.production import check_save_session_durably, check_users_per_node
 from tests.production.conftest import server_binary  # noqa: F401 - the fixture: skips without a server binary
@@ -98,8 +99,8 @@ def sizing_stub(*args):
     (no_reserve, False, "no memory back for the server"),
     (percent_as_share, False, "divide it by 100"),
     (divided_by_1_25, False, "a factor of 0.75"),
-    (gigabytes, False, "GiB (2**30 bytes), not GB"),
-    (forgot_devices, False, "divide by bytes_per_session * sessions_per_user"),
+    (gigabytes, False, "you counted decimal GB"),
+    (forgot_devices, False, "you left out sessions_per_user"),
     (devices_twice, False, "sessions_per_user twice"),
     (rounded, False, "one too many: round down"),
     (unrounded, False, "whole users, rounded down"),
@@ -116,9 +117,60 @@ def test_users_per_node_check(lab_url: str, capsys, answer, passed: bool, phrase
 TTL = 8 * 3600
 
 
-def set_then_wait(client, key, data):
+def set_then_wait(client, key, data):  # SET and WAIT may leave over two connections of the pool
     client.set(key, json.dumps(data), ex=TTL)
     return client.wait(1, 100) >= 1
+
+
+def wait_on_a_fresh_client(client, key, data):
+    """Wrong in an app, yet right in effect on Redis 7: the new connection's first command comes after the SET."""
+    other = redis.Redis(connection_pool=redis.ConnectionPool(**client.connection_pool.connection_kwargs))
+    client.set(key, json.dumps(data), ex=8 * 3600)
+    return other.wait(1, 100) >= 1
+
+
+OTHER_CLIENTS: dict[int, redis.Redis] = {}
+
+
+def wait_on_a_second_client(client, key, data):
+    kwargs = client.connection_pool.connection_kwargs
+    other = OTHER_CLIENTS.setdefault(kwargs["port"], redis.Redis(host=kwargs["host"], port=kwargs["port"]))
+    client.set(key, json.dumps(data), ex=TTL)
+    return other.wait(1, 100) >= 1
+
+
+def in_a_transaction(client, key, data):  # WAIT inside MULTI never blocks
+    pipe = client.pipeline()
+    pipe.set(key, json.dumps(data), ex=TTL)
+    pipe.wait(1, 100)
+    return pipe.execute()[1] >= 1
+
+
+def single_connection(client, key, data):
+    with redis.Redis(connection_pool=client.connection_pool, single_connection_client=True) as one:
+        one.set(key, json.dumps(data), ex=TTL)
+        return one.wait(1, 100) >= 1
+
+
+def waits_a_second(client, key, data):
+    pipe = client.pipeline(transaction=False)
+    pipe.set(key, json.dumps(data), ex=TTL)
+    pipe.wait(1, 1000)
+    return pipe.execute()[1] >= 1
+
+
+def waits_five_seconds(client, key, data):
+    pipe = client.pipeline(transaction=False)
+    pipe.set(key, json.dumps(data), ex=TTL)
+    pipe.wait(1, 5000)
+    return pipe.execute()[1] >= 1
+
+
+def seconds_as_fraction(client, key, data):
+    pipe = client.pipeline(transaction=False)
+    pipe.set(key, json.dumps(data), ex=TTL)
+    pipe.wait(1, 0.1)
+    return pipe.execute()[1] >= 1
 
 
 def pipelined(client, key, data):
@@ -130,13 +182,16 @@ def pipelined(client, key, data):
 
 
 def raw_commands(client, key, data):
-    client.execute_command("SET", key, json.dumps(data), "EX", TTL)
-    return client.execute_command("WAIT", 1, 150) == 1
+    pipe = client.pipeline(transaction=False)
+    pipe.execute_command("SET", key, json.dumps(data), "EX", TTL)
+    pipe.execute_command("WAIT", 1, 150)
+    return pipe.execute()[1] == 1
 
 
 def returns_the_count(client, key, data):
-    client.set(key, json.dumps(data), px=TTL * 1000)
-    return client.wait(1, 500)
+    with client.pipeline(transaction=False) as pipe:
+        _, replicas = pipe.set(key, json.dumps(data), px=TTL * 1000).wait(1, 100).execute()
+    return replicas
 
 
 def set_only(client, key, data):
@@ -145,40 +200,53 @@ def set_only(client, key, data):
 
 
 def ignores_wait(client, key, data):
-    client.set(key, json.dumps(data), ex=TTL)
-    client.wait(1, 100)
+    pipe = client.pipeline(transaction=False)
+    pipe.set(key, json.dumps(data), ex=TTL)
+    pipe.wait(1, 100)
+    pipe.execute()
     return True
 
 
 def waits_forever(client, key, data):
-    client.set(key, json.dumps(data), ex=TTL)
-    return client.wait(1, 0) >= 1
+    pipe = client.pipeline(transaction=False)
+    pipe.set(key, json.dumps(data), ex=TTL)
+    pipe.wait(1, 0)
+    return pipe.execute()[1] >= 1
 
 
 def wait_before_set(client, key, data):
-    replicas = client.wait(1, 100)
-    client.set(key, json.dumps(data), ex=TTL)
-    return replicas >= 1
+    pipe = client.pipeline(transaction=False)
+    pipe.wait(1, 100)
+    pipe.set(key, json.dumps(data), ex=TTL)
+    return pipe.execute()[0] >= 1
 
 
 def no_ttl(client, key, data):
-    client.set(key, json.dumps(data))
-    return client.wait(1, 100) >= 1
+    pipe = client.pipeline(transaction=False)
+    pipe.set(key, json.dumps(data))
+    pipe.wait(1, 100)
+    return pipe.execute()[1] >= 1
 
 
 def not_json(client, key, data):
-    client.set(key, str(data), ex=TTL)
-    return client.wait(1, 100) >= 1
+    pipe = client.pipeline(transaction=False)
+    pipe.set(key, str(data), ex=TTL)
+    pipe.wait(1, 100)
+    return pipe.execute()[1] >= 1
 
 
 def waits_for_no_replica(client, key, data):
-    client.set(key, json.dumps(data), ex=TTL)
-    return client.wait(0, 100) >= 0
+    pipe = client.pipeline(transaction=False)
+    pipe.set(key, json.dumps(data), ex=TTL)
+    pipe.wait(0, 100)
+    return pipe.execute()[1] >= 0
 
 
 def too_short_a_timeout(client, key, data):
-    client.set(key, json.dumps(data), ex=TTL)
-    return client.wait(1, 1) >= 1
+    pipe = client.pipeline(transaction=False)
+    pipe.set(key, json.dumps(data), ex=TTL)
+    pipe.wait(1, 1)
+    return pipe.execute()[1] >= 1
 
 
 def never_confirms(client, key, data):
@@ -187,8 +255,10 @@ def never_confirms(client, key, data):
 
 
 def dict_as_value(client, key, data):
-    client.set(key, data, ex=TTL)
-    return client.wait(1, 100) >= 1
+    pipe = client.pipeline(transaction=False)
+    pipe.set(key, data, ex=TTL)
+    pipe.wait(1, 100)
+    return pipe.execute()[1] >= 1
 
 
 def durable_stub(client, key, data):
@@ -196,18 +266,25 @@ def durable_stub(client, key, data):
 
 
 @pytest.mark.parametrize("answer, passed, phrase", [
-    (set_then_wait, True, "returned False instead of confirming"),
-    (pipelined, True, "passed"),
+    (pipelined, True, "returned False within 100 ms instead of confirming"),
     (raw_commands, True, "passed"),
     (returns_the_count, True, "passed"),
-    (set_only, False, "the replica did not have the session yet"),
+    (single_connection, True, "passed"),
+    (set_then_wait, False, "send the SET and the WAIT over one connection"),
+    (wait_on_a_second_client, False, "send the SET and the WAIT over one connection"),
+    (wait_on_a_fresh_client, True, "passed"),
+    (in_a_transaction, False, "pipeline(transaction=False)"),
+    (waits_a_second, False, "the task asks for 100 ms"),
+    (waits_five_seconds, False, "took 5"),
+    (seconds_as_fraction, False, "whole number of milliseconds"),
+    (set_only, False, "No WAIT reached the server"),
     (ignores_wait, False, "cut off your function returned True"),
-    (waits_forever, False, "0 means wait forever"),
+    (waits_forever, False, "a timeout of 0 waits forever"),
     (wait_before_set, False, "the replica did not have the session yet"),
     (no_ttl, False, "TTL is -1 s"),
     (not_json, False, "json.dumps(data)"),
     (waits_for_no_replica, False, "the replica did not have the session yet"),
-    (too_short_a_timeout, False, "timeout of 100 ms or more"),
+    (too_short_a_timeout, False, "give WAIT a timeout of 100 ms"),
     (never_confirms, False, "confirmed only 0 of 5"),
     (dict_as_value, False, "your code raised DataError at line"),
     (durable_stub, False, "stub"),
