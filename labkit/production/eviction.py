@@ -152,21 +152,25 @@ def eviction_table(results: list[EvictionResult]) -> str:
 
 
 def plot_eviction(results: list[EvictionResult]) -> Any:
-    """Bars per policy: sessions lost, players lost, writes refused (as shares of logins and players)."""
+    """Two panels per policy: logins (sessions lost, writes refused) as shares of logins; players lost of players."""
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7.5, 3.6))
-    width = 0.27
-    series = [("sessions lost", lambda r: r.sessions_lost / (r.sessions_written + r.writes_refused), "tab:red"),
-              ("players lost", lambda r: r.players_lost / r.players, "tab:purple"),
-              ("writes refused", lambda r: r.writes_refused / (r.sessions_written + r.writes_refused), "tab:orange")]
-    for i, (label, share, color) in enumerate(series):
-        ax.bar([x + (i - 1) * width for x in range(len(results))], [share(r) for r in results], width,
-               label=label, color=color)
-    ax.set_xticks(range(len(results)), [r.policy for r in results])
-    ax.set(ylabel="share lost or refused", ylim=(0, 1), title="Past maxmemory: the same workload, four policies")
-    ax.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
-    ax.legend(fontsize=8)
+    fig, (logins, players) = plt.subplots(1, 2, figsize=(9, 3.6), gridspec_kw={"width_ratios": [2, 1]})
+    x = range(len(results))
+    width = 0.38
+    attempts = [r.sessions_written + r.writes_refused for r in results]
+    logins.bar([i - width / 2 for i in x], [r.sessions_lost / n for r, n in zip(results, attempts)], width,
+               label="sessions lost (users logged out)", color="tab:red")
+    logins.bar([i + width / 2 for i in x], [r.writes_refused / n for r, n in zip(results, attempts)], width,
+               label="logins refused (OOM error)", color="tab:orange")
+    logins.set(ylabel=f"share of the {attempts[0]:,} logins", ylim=(0, 1), title="Logins")
+    logins.legend(fontsize=8, loc="upper left")
+    players.bar(list(x), [r.players_lost / r.players for r in results], 0.6, color="tab:purple")
+    players.set(ylabel=f"share of the {results[0].players:,} players", ylim=(0, 1), title="Players on boards lost")
+    for ax in (logins, players):
+        ax.set_xticks(list(x), [r.policy for r in results], rotation=20, fontsize=8)
+        ax.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
+    fig.suptitle("Past maxmemory: the same workload, four policies")
     fig.tight_layout()
     plt.close(fig)
     return fig

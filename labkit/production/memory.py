@@ -135,13 +135,20 @@ def plot_sizing(measured: list[SessionMemory], reserved: float = RESERVED_DEFAUL
     for item in measured:
         ax.plot(counts, [node_memory(n, item.used_memory_delta, reserved) / GIB for n in counts], marker="o",
                 label=f"{item.payload} session ({format_bytes(item.used_memory_delta)} each)")
+    example = 2_000_000  # the text's example: 250,000 logins an hour for 8 hours
+    for item in measured:
+        need = node_memory(example, item.used_memory_delta, reserved) / GIB
+        ax.plot([example], [need], marker="*", markersize=13, color="black", zorder=3)
+        ax.annotate(f"{need:.2f} GiB", (example, need), textcoords="offset points", xytext=(8, -12), fontsize=9)
+    ax.axvline(example, color="black", lw=0.6, ls="--")
+    ax.text(example / 1.15, 0.03, "2 million\n(the example)", fontsize=9, ha="right", transform=ax.get_xaxis_transform())
     for name, gib in NODE_TYPES.items():
         if name.startswith("cache.r7g"):
             ax.axhline(gib, color="grey", lw=0.6, ls=":")
-            ax.text(counts[0], gib * 1.05, name, fontsize=7, color="grey")
+            ax.text(counts[0], gib * 1.05, name, fontsize=9, color="dimgrey")
     ax.set(xscale="log", yscale="log", xlabel="live sessions", ylabel="node memory needed (GiB)",
            title=f"Node memory for live sessions, {reserved:.0%} reserved for the server")
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="lower right", fontsize=9)
     fig.tight_layout()
     plt.close(fig)
     return fig
