@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: lab test clean
+.PHONY: lab test test-lowest clean
 
 # `lab` installs what a learner needs; `test` adds the [test] extra (pytest, nbval, Playwright, ruff, mypy).
 $(STAMP): pyproject.toml
@@ -33,5 +33,15 @@ test: $(TEST_STAMP)
 	$(BIN)/mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# The floors in pyproject.toml hold: install the lowest versions they allow (uv, from PyPI, resolves them)
+# in a venv of their own and run every notebook under strict nbval on fakeredis and a real redis-server.
+LOWEST := .venv-lowest
+test-lowest:
+	$(PYTHON) -m venv $(LOWEST)
+	$(LOWEST)/bin/python -m pip install --quiet --upgrade pip uv
+	$(LOWEST)/bin/uv pip install --quiet --python $(LOWEST)/bin/python --resolution lowest-direct -e '.[test]'
+	$(LOWEST)/bin/python -m pip list 2>/dev/null | grep -iE '^(redis|fakeredis|flask|ipywidgets|matplotlib|numpy|jupyterlab|nbclient|nbformat|nbval|pytest) '
+	$(LOWEST)/bin/python -m pytest -p no:cacheprovider -W ignore::DeprecationWarning tests/notebooks/test_nbval.py -k 'fakeredis or real_redis'
+
 clean:
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(LOWEST)
