@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
 from labkit.backend.connection import Client, backend_banner, is_fake
@@ -30,8 +31,8 @@ def plot_round_trips(samples: Sequence[float]) -> Figure:
     """A histogram of call-to-reply times (seconds, drawn in ms: round trips on a server) with the p50 and p99 marked."""
     latency = summarise(list(samples))
     millis = [s * 1000 for s in samples]
-    figure = Figure(figsize=(7, 2.6), layout="constrained")
-    axes = figure.subplots()
+    figure, axes = plt.subplots(figsize=(7, 2.6), layout="constrained")
+    plt.close(figure)  # shown once, where the cell returns it
     axes.hist(millis, bins=20, color="#4c72b0")
     for value, name, style in ((latency.p50, "p50", "-"), (latency.p99, "p99", "--")):
         axes.axvline(value * 1000, color="black", linestyle=style, label=f"{name} {format_duration(value)}")
