@@ -36,7 +36,7 @@ def run_all(path: Path, redis_url: str) -> float:
     notebook = nbformat.read(path, as_version=4)
     env = {k: v for k, v in os.environ.items() if k != ENV_PREFIX}
     env.update({ENV_URL: redis_url, ENV_LEARNER: "bench-network"})
-    client = NotebookClient(notebook, timeout=900, kernel_name="python3",
+    client = NotebookClient(notebook, timeout=300, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}})
     with client.setup_kernel(env=env):  # the kernel is up before the clock starts, as when a learner clicks Run All
         started = time.perf_counter()
