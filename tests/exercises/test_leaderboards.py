@@ -22,6 +22,19 @@ def lua_works(client) -> bool:
     return not labkit.is_fake(client) or find_spec("lupa") is not None
 
 
+
+def assert_verdict(check, answer, lua_answer, space, capsys, passes, words, never):
+    """Run `check` on `answer`: its verdict, and the words its line must (and must never) hold."""
+    if answer is lua_answer and not lua_works(space.client):
+        pytest.skip("EVAL needs fakeredis's lua extra (lupa)")
+    result = check(answer, space)
+    line = capsys.readouterr().out
+    assert bool(result) is passes, line
+    for word in words:
+        assert word in line, (word, line)
+    for word in never:
+        assert word not in line, (word, line)
+
 # --- 03.1: competition rank on a lowest-first board ---------------------------------------------------
 
 def rank_raw(client, key, player):
@@ -133,15 +146,7 @@ RANK_CASES = [
 
 @pytest.mark.parametrize("answer, passes, words, never", RANK_CASES, ids=lambda v: getattr(v, "__name__", None))
 def test_competition_rank_check(space, capsys, answer, passes, words, never):
-    if answer is rank_lua and not lua_works(space.client):
-        pytest.skip("EVAL needs fakeredis's lua extra (lupa)")
-    result = check_competition_rank(answer, space)
-    line = capsys.readouterr().out
-    assert bool(result) is passes, line
-    for word in words:
-        assert word in line, (word, line)
-    for word in never:
-        assert word not in line, (word, line)
+    assert_verdict(check_competition_rank, answer, rank_lua, space, capsys, passes, words, never)
     assert list(space.keys()) == []  # the check cleans up its board
 
 
@@ -229,15 +234,7 @@ PAGE_CASES = [
 
 @pytest.mark.parametrize("answer, passes, words, never", PAGE_CASES, ids=lambda v: getattr(v, "__name__", None))
 def test_page_check(space, capsys, answer, passes, words, never):
-    if answer is page_lua and not lua_works(space.client):
-        pytest.skip("EVAL needs fakeredis's lua extra (lupa)")
-    result = check_page(answer, space)
-    line = capsys.readouterr().out
-    assert bool(result) is passes, line
-    for word in words:
-        assert word in line, (word, line)
-    for word in never:
-        assert word not in line, (word, line)
+    assert_verdict(check_page, answer, page_lua, space, capsys, passes, words, never)
 
 
 # --- 03.3: around me ---------------------------------------------------------------------------------
@@ -338,12 +335,4 @@ AROUND_CASES = [
 
 @pytest.mark.parametrize("answer, passes, words, never", AROUND_CASES, ids=lambda v: getattr(v, "__name__", None))
 def test_around_me_check(space, capsys, answer, passes, words, never):
-    if answer is around_lua and not lua_works(space.client):
-        pytest.skip("EVAL needs fakeredis's lua extra (lupa)")
-    result = check_around_me(answer, space)
-    line = capsys.readouterr().out
-    assert bool(result) is passes, line
-    for word in words:
-        assert word in line, (word, line)
-    for word in never:
-        assert word not in line, (word, line)
+    assert_verdict(check_around_me, answer, around_lua, space, capsys, passes, words, never)
