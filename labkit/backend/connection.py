@@ -82,6 +82,8 @@ def connect(url: str | None = None, *, timeout: float = 1.0,
         socket_connect_timeout=timeout,
         socket_timeout=timeout,
         retry=Retry(NoBackoff(), 0),
+        # no CLIENT SETINFO: its two round trips on every new connection are most of a connect across a network
+        driver_info=None,
     )
     if not urlsplit(url).password and os.environ.get(ENV_PASSWORD):
         options["password"] = os.environ[ENV_PASSWORD]

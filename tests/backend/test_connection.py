@@ -112,6 +112,16 @@ def test_empty_prefix_refuses_to_scan_everything() -> None:
 
 
 @needs_server
+def test_a_new_connection_costs_no_client_setinfo(real_redis_url: str) -> None:
+    """CLIENT SETINFO would add two round trips to each new connection: across a network, most of a connect."""
+    client = connect(real_redis_url)
+    connection = client.connection_pool.get_connection()
+    try:  # redis-py sends CLIENT SETINFO LIB-NAME and LIB-VER only when a connection has driver info
+        assert connection.driver_info is None
+    finally:
+        client.connection_pool.release(connection)
+
+
 def test_commands_get_a_longer_timeout_than_the_connect_check(real_redis_url: str) -> None:
     # Failing fast applies to reaching the server; a slow command on a busy machine must not time out at 1 s.
     client = connect(real_redis_url, timeout=0.5, command_timeout=5.0)
