@@ -1,55 +1,39 @@
-"""Checks for notebook 02's exercises: hex session ids, a cart with a limit under concurrency, login with a new id.
+"""Checks for notebook 02's exercises 02.2 and 02.3: a cart with a limit under concurrency, login with a new id.
 
-Each check judges what the answer does, never how it is written: 02.1 samples the learner's ids
-(alphabet, length, collisions, an estimate of their random bits) while counting the bytes each id
-draws from the operating system's CSPRNG, and calls it again with that source frozen; 02.2 runs the learner's code while
+Each check judges what the answer does, never how it is written: 02.2 runs the learner's code while
 another app server writes the same session at every point between the learner's commands, whatever
-client or API the code uses; 02.3 looks at the sessions left behind after the login.
+client or API the code uses, once filling the cart and once leaving room in it; 02.3 looks at the
+sessions left behind after the login. (02.1, the session ids, is in session_ids.py.)
 """
 
 from __future__ import annotations
 
 import json
-import math
-import os
-import random
 import string
 import threading
-import time
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import fakeredis
+import redis
 
-from labkit.backend.connection import is_fake
 from labkit.backend.keyspace import Keyspace
-from labkit.config import FAKE_SERVER_VERSION
 from labkit.errors import NoSuchSession
 from labkit.exercises.checking import NotYet, exercise
+from labkit.exercises.learner_requests import command_names
 from labkit.sessions.payload import decode, encode
 from labkit.sessions.races import requests_hooked
 from labkit.sessions.redis_store import LESSON_TTL, RedisSessionStore
 from labkit.sessions.store import new_session_id
 
-__all__ = ["CART_LIMIT", "ID_SAMPLES", "check_add_to_cart", "check_create_session", "check_login", "estimate_bits"]
+__all__ = ["CART_LIMIT", "check_add_to_cart", "check_login"]
 
-ID_SAMPLES = 20  # ids drawn from the learner's function in 02.1
-MIN_BITS = 128
 CART_LIMIT = 3  # 02.2: a cart holds at most this many items
 MAX_SENDS = 200  # 02.2: more commands than this for one call means a retry loop that never ends
-
-
-@contextmanager
-def _scratch(space: Keyspace, name: str) -> Iterator[Keyspace]:
-    """A child keyspace for one check, cleared when it ends (open_lab clears the whole lab's keys at the start)."""
-    scratch = space.child(f"check-{name}")
-    try:
-        yield scratch
-    finally:
-        scratch.clear()
+_GAVE_UP = ("gave up after one conflict: when EXEC answers None (redis-py raises WatchError), read the session again "
+           "and retry.")
 
 
 def _yours(exc: BaseException) -> str:
@@ -59,221 +43,6 @@ def _yours(exc: BaseException) -> str:
     return f" (line {frames[-1].lineno} of your cell)" if frames else ""
 
 
-# --- 02.1: session ids judged by sampling ------------------------------------------------------------
-
-# Standard alphabets, smallest first: the characters seen at the varying positions of the ids are
-# snapped to the first that holds them all, so a character that happened not to turn up in the
-# sample does not lower the estimate.
-_ALPHABETS = (string.digits, "0123456789abcdef", "0123456789ABCDEF", "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567",
-              string.digits + string.ascii_lowercase, string.digits + string.ascii_letters,
-              string.digits + string.ascii_letters + "-_", string.digits + string.ascii_letters + "+/=")
-_PAD = "\0"  # stands for the leading characters a shorter id leaves out
-_FEW = 4  # a position taking at most this many values over ID_SAMPLES ids is not drawn from the full alphabet
-
-
-def estimate_bits(ids: list[str]) -> float:
-    """Random bits per id, estimated from a sample: each varying position counts log2 of the alphabet it draws on.
-
-    Positions that never change (a uuid's dashes and version digit) count 0; a position that takes
-    only a few values (a uuid's variant digit) counts log2 of how many it took.
-    """
-    if len(ids) < 2:
-        return 0.0
-    width = max(map(len, ids))
-    aligned = [i.rjust(width, _PAD) for i in ids]  # a number written without its leading zeros is shorter
-    columns = [{i[p] for i in aligned} for p in range(width)]
-    varying = [c for c in columns if len(c) > 1]
-    seen = set().union(*varying) - {_PAD} if varying else set()
-    size = next((len(a) for a in _ALPHABETS if seen <= set(a)), len(seen))
-    return sum(math.log2(len(c)) if len(c) <= _FEW else math.log2(size) for c in varying)
-
-
-def _same_id_after_reseeding(create: Callable[[], str]) -> bool:
-    """True when the ids follow Python's `random` module: reseeded alike, it gives the same id twice."""
-    state = random.getstate()
-    try:
-        random.seed(20260402)
-        first = create()
-        random.seed(20260402)
-        return create() == first
-    finally:
-        random.setstate(state)
-
-
-class _Runaway(BaseException):
-    """The learner's code kept going (requests or random bytes): a BaseException, so `except Exception` cannot swallow it."""
-
-
-MAX_DRAWN = 1 << 16  # 02.1: more random bytes than this for one id, with the source frozen, means a loop that never ends
-
-
-class _OsRandom:
-    """Wraps the operating system's CSPRNG as Python reads it (`os.urandom`, and `random`'s own reference to it,
-    which `secrets`, `random.SystemRandom` and `uuid.uuid4` draw from) to count the bytes each call draws, or to
-    hand out fixed bytes. Only the checking thread is affected; other threads get the real bytes. The patch is
-    undone however the learner's code ends."""
-
-    _lock = threading.Lock()
-
-    def __init__(self) -> None:
-        self.drawn = 0
-        self.frozen = False
-        self._thread = threading.get_ident()
-        self._real = os.urandom
-
-    def _urandom(self, size: int) -> bytes:
-        if threading.get_ident() != self._thread:
-            return self._real(size)
-        self.drawn += size
-        if not self.frozen:
-            return self._real(size)
-        if self.drawn > MAX_DRAWN:
-            raise _Runaway
-        return bytes(size)
-
-    @contextmanager
-    def installed(self) -> Iterator[_OsRandom]:
-        with self._lock:
-            real_random = random._urandom  # type: ignore[attr-defined]
-            os.urandom, random._urandom = self._urandom, self._urandom  # type: ignore[attr-defined]
-            try:
-                yield self
-            finally:
-                os.urandom, random._urandom = self._real, real_random  # type: ignore[attr-defined]
-
-    def draw(self, create: Callable[[], str], *, frozen: bool) -> tuple[str, int]:
-        """One id from `create`, and how many bytes it drew from the CSPRNG (fixed bytes if `frozen`)."""
-        self.drawn, self.frozen = 0, frozen
-        try:
-            return create(), self.drawn
-        finally:
-            self.frozen = False
-
-
-@contextmanager
-def _clock_frozen() -> Iterator[None]:
-    """time.time() and time.time_ns() return one fixed instant (for the checking thread only)."""
-    real, real_ns, thread = time.time, time.time_ns, threading.get_ident()
-    now_ns = real_ns()
-    time.time = lambda: now_ns / 1e9 if threading.get_ident() == thread else real()
-    time.time_ns = lambda: now_ns if threading.get_ident() == thread else real_ns()
-    try:
-        yield
-    finally:
-        time.time, time.time_ns = real, real_ns
-
-
-def _other_source(create: Callable[[], str], source: _OsRandom, scratch: Keyspace) -> str | None:
-    """What besides the CSPRNG makes the ids differ, or None: two calls with the CSPRNG frozen to fixed bytes."""
-    left: list[str] = []  # the session key the last frozen call stored
-
-    def frozen_id() -> str:
-        if left:  # an answer that retries while its id exists would otherwise loop on the same id
-            scratch.client.delete(left.pop())
-        made = source.draw(create, frozen=True)[0]
-        if isinstance(made, str):
-            left.append(scratch.key("session", made))
-        return made
-
-    if frozen_id() == frozen_id():
-        return None
-    with _clock_frozen():
-        if frozen_id() == frozen_id():
-            return "the clock (time.time, time.time_ns)"
-    if _same_id_after_reseeding(frozen_id):
-        return "the random module"
-    return "each call on their own: a counter, or a clock such as the one inside uuid1"
-
-
-def _in_process(scratch: Keyspace) -> Keyspace:
-    """The same keys on an embedded fakeredis of the check's own, for the ids sampled after the first call.
-
-    Those calls are judged by their ids only, so their writes need not cross the network: on a server
-    20 ms away they would add 20 round trips. The first call's write is judged on the real server.
-    """
-    if is_fake(scratch.client):
-        return scratch
-    return Keyspace(fakeredis.FakeRedis(server=fakeredis.FakeServer(version=FAKE_SERVER_VERSION),
-                                        decode_responses=True), scratch.prefix)
-
-
-@exercise("02.1", "create_session with hexadecimal ids of 128 random bits")
-def check_create_session(create_session: Callable[[Keyspace, str], str], space: Keyspace) -> str:
-    """`create_session(space, user_id)` stores the lesson's JSON for 8 h under a hex id with >= 128 random bits."""
-    with _scratch(space, "02.1") as scratch:
-        sampling = _in_process(scratch)  # made before the CSPRNG is wrapped: only the learner's draws are counted
-        with _OsRandom().installed() as source:
-            return _judge_ids(create_session, scratch, sampling, source)
-
-
-def _judge_ids(create_session: Callable[[Keyspace, str], str], scratch: Keyspace, sampling: Keyspace,
-               source: _OsRandom) -> str:
-    """Judge the ids: the first call stores on the real server, the others only on `sampling`."""
-    def create() -> str:
-        return create_session(sampling, "ada")
-
-    first, drawn = source.draw(lambda: create_session(scratch, "ada"), frozen=False)
-    if not isinstance(first, str):
-        raise NotYet(f"create_session returned {type(first).__name__} {first!r}; return the session id, a str.")
-    key = scratch.key("session", first)
-    pipe = scratch.client.pipeline(transaction=False)
-    pipe.get(key)
-    pipe.ttl(key)
-    raw, ttl = pipe.execute()  # one round trip
-    if raw is None:
-        found = sorted(k[len(scratch.prefix):] for k in scratch.keys())
-        where = (f"the keys your call made under space were {found[:3]} (shown without the prefix)" if found else
-                 "whatever your call wrote is not under space.key(...): write through space.client, to "
-                 "space.key('session', session_id)")
-        raise NotYet(f"nothing is stored under space.key('session', session_id); {where}.")
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        raise NotYet(f"the session key holds {raw[:30]!r}, not JSON: store json.dumps(session_data).") from None
-    if data != {"user_id": "ada", "logged_in": True}:
-        raise NotYet(f"the session holds {data}; the lesson stores {{'user_id': user_id, 'logged_in': True}}.")
-    if ttl < 0:
-        raise NotYet("the session key has no TTL, so it would never expire: give SET an expiry (ex=SESSION_TTL).")
-    if not LESSON_TTL - 5 <= ttl <= LESSON_TTL:
-        raise NotYet(f"the session expires in {ttl:,} s; SESSION_TTL is {LESSON_TTL:,} s (8 hours).")
-    draws = [source.draw(create, frozen=False) for _ in range(ID_SAMPLES - 1)]
-    ids = [first] + [i for i, _ in draws]
-    fewest = min([drawn] + [n for _, n in draws])
-    if len(set(ids)) < len(ids):
-        raise NotYet(f"{len(ids) - len(set(ids))} of {len(ids)} ids repeated an earlier one: each session "
-                     "needs a fresh random id.")
-    not_hex = sorted(set("".join(ids)) - set("0123456789abcdef"))
-    if not_hex:
-        raise NotYet(f"your ids contain {', '.join(map(repr, not_hex[:4]))}: the exercise asks for lowercase "
-                     "hexadecimal digits only (0-9, a-f).")
-    if _same_id_after_reseeding(create):
-        raise NotYet("after random.seed(...) with the same seed your function returned the same id twice: "
-                     "the ids come from the random module, whose outputs can be predicted. Use secrets.")
-    try:
-        other = _other_source(create, source, sampling)
-    except _Runaway:
-        raise NotYet(f"with the operating system's random source handing out fixed bytes, your function drew "
-                     f"more than {MAX_DRAWN:,} bytes for one id: does it loop until an id looks random "
-                     "enough?") from None
-    if other and fewest < MIN_BITS // 8:
-        raise NotYet(f"with the operating system's random source (os.urandom, which secrets reads) frozen, "
-                     f"your ids still differed: they change with {other}, which an attacker can predict"
-                     + (f", and each drew only {fewest} random bytes" if fewest else "")
-                     + f". Draw at least {MIN_BITS // 8} bytes from secrets (secrets.token_hex(16)).")
-    if fewest < MIN_BITS // 8:
-        raise NotYet(f"each id drew only {fewest} bytes from the operating system's random source, so it "
-                     f"carries {fewest * 8} random bits whatever its length (hashing does not add any): "
-                     f"{MIN_BITS} need {MIN_BITS // 8} bytes.")
-    bits = estimate_bits(ids)
-    lengths = sorted({len(i) for i in ids})
-    shown = f"{lengths[0]}" if len(lengths) == 1 else f"{lengths[0]} to {lengths[-1]}"
-    if bits < MIN_BITS - 0.5:
-        raise NotYet(f"over {len(ids)} ids of {shown} hex digits, about {bits:.0f} random bits each: "
-                     f"{MIN_BITS} are needed, at 4 bits per random hex digit.")
-    return (f"{len(ids)} ids sampled: {shown} hex digits, none repeated, about {bits:.0f} random bits each, "
-            f"from at least {fewest} bytes of the CSPRNG; each stored as the lesson's JSON for 8 hours.")
-
-
 # --- 02.2: an atomic conditional update, under interference at every point --------------------------
 
 _NEIGHBOUR_ITEM = "umbrella"
@@ -281,25 +50,8 @@ _OWN_ITEM = "pen"
 _URL_SAFE = set(string.ascii_letters + string.digits + "-_")
 
 
-def _names(packed: Any) -> list[str]:
-    """The command names in a packed RESP request (one command, or a pipeline's batch)."""
-    if isinstance(packed, (bytes, bytearray, memoryview, str)):
-        packed = [packed]
-    data = b"".join(p.encode() if isinstance(p, str) else bytes(p) for p in packed)
-    names, at = [], 0
-    try:
-        while at < len(data) and data[at:at + 1] == b"*":
-            end = data.index(b"\r\n", at)
-            count, at = int(data[at + 1:end]), end + 2
-            for n in range(count):
-                end = data.index(b"\r\n", at)
-                size = int(data[at + 1:end])
-                if n == 0:
-                    names.append(data[end + 2:end + 2 + size].decode(errors="replace").upper())
-                at = end + 2 + size + 2
-    except ValueError:
-        pass
-    return names
+class _Runaway(BaseException):
+    """The learner's code kept sending requests: a BaseException, so `except Exception` cannot swallow it."""
 
 
 @dataclass
@@ -321,7 +73,7 @@ class _Interference:
     def before_send(self, command: Any) -> None:
         if self._busy or threading.get_ident() != self._thread:
             return
-        label = "+".join(_names(command)) or "?"
+        label = "+".join(command_names(command)) or "?"
         self.sent.append(label)
         if len(self.sent) > MAX_SENDS:
             raise _Runaway
@@ -375,6 +127,10 @@ def _run_cart(add_to_cart: Callable[..., Any], space: Keyspace, cart: list[str],
                              f"(it began {', '.join(hook.sent[:4])}): does a retry loop never end?") from None
             except NoSuchSession as exc:
                 raise NotYet(f"your code raised NoSuchSession{_yours(exc)}: {exc}") from None
+            except redis.WatchError as exc:
+                wrote = f"another server wrote right before your {hook.struck_before}, so " if hook.struck_before else ""
+                raise NotYet(f"your code let redis.WatchError escape{_yours(exc)}: {wrote}EXEC was refused, and your "
+                             f"code {_GAVE_UP}") from None
         pipe = space.client.pipeline(transaction=False)
         pipe.get(key)
         pipe.ttl(key)
@@ -384,8 +140,8 @@ def _run_cart(add_to_cart: Callable[..., Any], space: Keyspace, cart: list[str],
         space.client.delete(key)
         raise
     if raw is None:
-        raise NotYet("after add_to_cart the session was gone: write it back with SET ... XX KEEPTTL "
-                     "(or store.update), never delete it.")
+        raise NotYet("after add_to_cart the session was gone: your code deleted it, or wrote it with a TTL that "
+                     "ran out; a cart update must leave the session in place, with the time it had left.")
     try:
         stored = json.loads(raw)["cart"]
     except (ValueError, KeyError, TypeError):
@@ -400,8 +156,8 @@ def _lost_update_advice(sent: list[str]) -> str:
     watches = [i for i, names in enumerate(commands) if "WATCH" in names]
     reads = [i for i, names in enumerate(commands) if "GET" in names]
     if watches and reads and reads[0] < watches[0]:
-        return ("Your code read the session before it WATCHed it, so a write in that gap goes unseen: WATCH first, "
-                "then GET.")
+        return ("Your code read the session before it WATCHed it, so EXEC cannot see a write made in that gap: "
+                "look at the order of your WATCH and your GET.")
     if len(watches) > 1 and not any(i > watches[-1] for i in reads):
         return ("After EXEC was refused your code tried again without reading the session again, with the stale "
                 "copy: read it afresh on every attempt.")
@@ -429,20 +185,25 @@ def _judge_cart(run: _CartRun, before: list[str]) -> None:
         raise NotYet(f"the cart is {cart}: {_OWN_ITEM!r} went in {cart.count(_OWN_ITEM)} times for one call.")
     if any(item not in cart for item in before):
         raise NotYet(f"the cart started as {before} and ended as {cart}: items already in it were lost.")
+    if (run.returned is False and _OWN_ITEM not in cart and len(cart) < CART_LIMIT and run.struck_before
+            and any("EXEC" in label.split("+") for label in run.sent)):
+        raise NotYet(f"another server added {_NEIGHBOUR_ITEM!r} {where}, so your EXEC was refused, and add_to_cart "
+                     f"returned False although the cart {cart} still had room: it {_GAVE_UP}")
     retried = sum("WATCH" in label.split("+") for label in run.sent) > 1
     if bool(run.returned) != (_OWN_ITEM in cart) and retried:
         raise NotYet(f"add_to_cart returned {run.returned!r}, but the cart is {cart}: another server wrote {where}, "
-                     "so the first EXEC was refused and your change function ran again on the fresh data, and the "
-                     "result your code returned was still the one from an earlier run. The change function runs "
-                     "again on every retry: compute the result from the data it is given each time (reset any flag "
-                     "inside it).")
+                     "so the first EXEC was refused and your change function ran again on the fresh data, but the "
+                     "result your code returned still described an earlier run, whose write was refused. Look at "
+                     "where that result is set, and what becomes of it when the change function runs again.")
     if bool(run.returned) != (_OWN_ITEM in cart):
         said = "added" if run.returned else "did not add"
         raise NotYet(f"add_to_cart returned {run.returned!r} (it {said} the item), but the cart is {cart}"
                      + (f" (another server wrote {where})" if run.struck_before else "") + ".")
     if run.ttl < 0:
-        raise NotYet("after your write the session had no TTL left, so it would never expire: keep the expiry "
-                     "(SET ... KEEPTTL; store.update does).")
+        writes = sorted({n for label in run.sent for n in label.split("+") if n in ("SET", "PERSIST", "MSET")})
+        raise NotYet("after add_to_cart the session had no TTL left, so it would never expire: one of the requests "
+                     f"your code sent ({', '.join(writes) or 'its write'}) cleared the time it had left; look at what "
+                     "each does to the key's TTL.")
 
 
 @exercise("02.2", "add to a cart of at most 3 items without losing a concurrent update")
@@ -450,7 +211,8 @@ def check_add_to_cart(add_to_cart: Callable[[RedisSessionStore, str, str], Any],
     """`add_to_cart(store, session_id, item)` adds `item` if the cart has room, atomically; True if it did.
 
     First a call on a full cart, and one on its own; then, for every gap between two requests the
-    lone call sent, a call during which another server adds an item in that gap.
+    lone call sent, two calls during which another server adds an item in that gap: one where that
+    fills the cart, one where room is left (an answer that gives up at a conflict fails there).
     """
     full = ["book", "lamp", "mug"]
     if _judge_first(_run_cart(add_to_cart, space, full, None), full, "a full cart") is not False:
@@ -461,13 +223,16 @@ def check_add_to_cart(add_to_cart: Callable[[RedisSessionStore, str, str], Any],
         raise NotYet(f"on the cart {before} your add_to_cart returned {alone.returned!r} and left {alone.cart}; "
                      f"there was room for {_OWN_ITEM!r}.")
     points = len(alone.sent)
+    roomy = ["book"]  # the neighbour's item leaves room: the answer's own must still go in
     for strike_at in range(2, points + 1):  # before the first request it is just a fuller cart: the full-cart run
         _judge_cart(_run_cart(add_to_cart, space, before, strike_at), before)
+        _judge_cart(_run_cart(add_to_cart, space, roomy, strike_at), roomy)
     if points == 1:
         return (f"your one request ({alone.sent[0]}) leaves no gap for another server to write in: the limit held "
                 "and nothing was lost.")
     return (f"another server added an item in each gap between your {points} requests in turn "
-            f"({' | '.join(alone.sent)}): the limit held and nothing was lost.")
+            f"({' | '.join(alone.sent)}), filling the cart or leaving room: the limit held, nothing was lost, "
+            "and your item went in whenever there was room.")
 
 
 def _judge_first(run: _CartRun, before: list[str], what: str) -> Any:
@@ -495,8 +260,8 @@ def check_login(login: Callable[[RedisSessionStore, str, str], str], space: Keys
             returned.append(login(store, planted, "ada"))
         except NoSuchSession as exc:
             raise NotYet(f"your code raised NoSuchSession{_yours(exc)}: store.save only replaces a session that "
-                         "exists (SET ... XX). A brand-new id needs its own SET ... EX (store.create, or "
-                         "client.set(store.key(new_id), json.dumps(data), ex=SESSION_TTL)).") from None
+                         "exists (SET ... XX), and your new id has none yet: look at how §1 stores a session "
+                         "that does not exist yet.") from None
         return _judge_login(store, planted, returned[0])
     finally:  # remove every session this check made, and the learner's login with it
         made = set(space.client.smembers(index)) - listed
@@ -536,19 +301,21 @@ def _judge_login(store: RedisSessionStore, planted: str, new_id: Any) -> str:
                      "(SET ... EX) before returning it.")
     alive = None if raw_old is None else decode(old_key, raw_old)
     if alive is not None:
-        raise NotYet(f"the planted id still opens a session after login ({alive}): end it (DEL or GETDEL) so "
-                     "a copy of it is worthless.")
+        raise NotYet(f"the planted id still opens a session after login ({alive}): your code left the old "
+                     "session alive, so a copy of that id is still worth something (§3 ends "
+                     "sessions).")
     if data.get("user_id") != "ada":
         raise NotYet(f"the new session holds {data}: it should name who logged in, under 'user_id'.")
     if data.get("cart") != ["book"]:
         raise NotYet(f"the new session's cart is {data.get('cart')!r}; the visitor had ['book'] before logging "
                      "in: carry the old session's data over.")
     if pttl < 0:
-        raise NotYet("the new session has no TTL, so it would never expire: store it with SET ... EX.")
+        raise NotYet("the new session has no TTL, so it would never expire: look at what your SET says about "
+                     "expiry.")
     if new_id not in {m.decode() if isinstance(m, bytes) else m for m in listed}:  # and naming ada (above): hers
         raise NotYet(f"the new session is not listed in ada's set {store.index_key('ada')[len(store.keyspace.prefix):]!r}"
                      ", so logout_everywhere('ada') would not end it (a stolen laptop would stay logged in): "
-                     "SADD the new id to store.index_key(user_id), as store.create does.")
+                     "look at how store.create lists a new session (§3).")
     store.logout_everywhere("ada")
     if store.get(new_id) is not None:
         raise NotYet("the new session is listed for ada, but logout_everywhere('ada') left it alive: its data "

@@ -1,7 +1,8 @@
 """Notebook 02's checks judge what an answer does: a corpus of right and wrong answers, on every backend.
 
 Each row: an answer a learner could write, the verdict the check must give, and words its line must
-contain (for a wrong answer, words naming what this answer did wrong).
+contain (for a wrong answer, words naming what this answer did wrong). At the end, notebook 02's
+timed demo run as a learner runs it (cell by cell, with pauses), and its prose against its figures.
 """
 
 from __future__ import annotations
@@ -21,13 +22,8 @@ import pytest
 import redis
 
 import labkit
-from labkit.exercises.sessions import (
-    CART_LIMIT,
-    check_add_to_cart,
-    check_create_session,
-    check_login,
-    estimate_bits,
-)
+from labkit.exercises.session_ids import check_create_session, estimate_bits
+from labkit.exercises.sessions import CART_LIMIT, check_add_to_cart, check_login
 from labkit.sessions.redis_store import LESSON_TTL
 
 SESSION = {"user_id": "ada", "logged_in": True}
@@ -366,6 +362,76 @@ def sticky_flag(store, session_id, item):
     return ok
 
 
+def watch_for_attempts(store, session_id, item):
+    """The WATCH/MULTI loop as `for attempt in range(...)`, a pipeline per attempt."""
+    key = store.key(session_id)
+    for _attempt in range(10):
+        with store.client.pipeline(transaction=True) as pipe:
+            try:
+                pipe.watch(key)
+                cart = json.loads(pipe.get(key))["cart"]
+                if len(cart) >= CART_LIMIT:
+                    return False
+                pipe.multi()
+                pipe.set(key, json.dumps({"cart": [*cart, item]}), xx=True, keepttl=True)
+                pipe.execute()
+                return True
+            except redis.WatchError:
+                pass
+    return False
+
+
+def watch_recursive(store, session_id, item):
+    """The WATCH/MULTI attempt, calling itself again when EXEC is refused."""
+    key = store.key(session_id)
+    with store.client.pipeline(transaction=True) as pipe:
+        pipe.watch(key)
+        data = json.loads(pipe.get(key))
+        if not _room(data):
+            return False
+        data["cart"].append(item)
+        pipe.multi()
+        pipe.set(key, json.dumps(data), xx=True, keepttl=True)
+        try:
+            pipe.execute()
+        except redis.WatchError:
+            return watch_recursive(store, session_id, item)
+    return True
+
+
+def watch_gives_up(store, session_id, item):
+    """WATCH/MULTI without a retry: the first refused EXEC is taken for a full cart."""
+    key = store.key(session_id)
+    with store.client.pipeline(transaction=True) as pipe:
+        try:
+            pipe.watch(key)
+            data = json.loads(pipe.get(key))
+            if not _room(data):
+                return False
+            data["cart"].append(item)
+            pipe.multi()
+            pipe.set(key, json.dumps(data), xx=True, keepttl=True)
+            pipe.execute()
+            return True
+        except redis.WatchError:
+            return False
+
+
+def watch_uncaught(store, session_id, item):
+    """WATCH/MULTI with no except at all: the WatchError of a refused EXEC escapes."""
+    key = store.key(session_id)
+    with store.client.pipeline(transaction=True) as pipe:
+        pipe.watch(key)
+        data = json.loads(pipe.get(key))
+        if not _room(data):
+            return False
+        data["cart"].append(item)
+        pipe.multi()
+        pipe.set(key, json.dumps(data), xx=True, keepttl=True)
+        pipe.execute()
+    return True
+
+
 def blind_write(store, session_id, item):
     store.save(session_id, {"cart": ["book", "lamp", item]})
     return True
@@ -377,6 +443,8 @@ CART_CASES = [
     (watch_multi_add, True, "WATCH"),
     ("lesson_client_transaction", True, "MULTI"),
     (lua_add, True, "EVAL"),
+    (watch_for_attempts, True, "your item went in whenever there was room"),
+    (watch_recursive, True, "leaving room"),
     (naive_add, False, "lost update"),
     (check_then_update, False, "The size check belongs inside the atomic step"),
     (lesson_get_setex, False, "right before your SET"),
@@ -388,7 +456,9 @@ CART_CASES = [
     (returns_nothing, False, "returned None"),
     (endless_retry, False, "never end"),
     (blind_write, False, "items already in it were lost"),
-    (sticky_flag, False, "runs again on every retry"),
+    (sticky_flag, False, "still described an earlier run"),
+    (watch_gives_up, False, "gave up after one conflict: when EXEC answers None"),
+    (watch_uncaught, False, "WatchError escape"),
     (stub, False, "stub"),
 ]
 
@@ -510,7 +580,7 @@ LOGIN_CASES = [
     (unsaved_login, False, "names no session"),
     (returns_data, False, "return the new session id"),
     (unlisted_login, False, "logout_everywhere('ada') would not end it"),
-    (wrong_set_login, False, "SADD the new id to store.index_key(user_id)"),
+    (wrong_set_login, False, "look at how store.create lists a new session"),
     (stub, False, "stub"),
 ]
 
@@ -574,3 +644,38 @@ def test_create_session_check_samples_ids_off_the_server(space: labkit.Keyspace)
     assert result.passed, result.message
     assert sent <= 15, f"{sent} commands reached the server"  # about 11 (SET; GET, TTL; SCAN, DEL...); sampling there: 40+
     assert list(space.keys()) == []
+
+
+def _stray_writer(client, tag: str, kept: str, also_right: bool):
+    """An answer that writes `<tag>:session:<id>` (no lab prefix) through another client, as the notebook's `r`,
+    and overwrites `kept`, a key that existed before; with `also_right` it also stores the session where asked."""
+    def create_session(space, user_id):
+        session_id = secrets.token_hex(16)
+        value = json.dumps({"user_id": user_id, "logged_in": True})
+        if also_right:
+            space.client.set(space.key("session", session_id), value, ex=LESSON_TTL)
+        client.set(f"{tag}:session:{session_id}", value, ex=LESSON_TTL)
+        client.set(kept, "overwritten", ex=60)
+        return session_id
+    return create_session
+
+
+@pytest.mark.parametrize("also_right, passed, words", [
+    (False, False, "your call created 'stray"),  # the reader's wrong answer: stopped at the first id
+    (True, True, "none repeated"),               # every one of the ~25 calls leaves a stray key
+])
+def test_create_session_check_deletes_every_key_the_answer_created(real_redis_url: str, also_right: bool,
+                                                                   passed: bool, words: str) -> None:
+    """Keys an answer creates outside its space are deleted by the check; a key that existed before stays."""
+    client = labkit.connect(real_redis_url)
+    space = labkit.Keyspace(client, f"{labkit.lab_prefix()}test-stray:")
+    tag = f"stray{os.getpid()}{int(also_right)}"
+    kept = f"{tag}:kept"
+    client.set(kept, "someone else's", ex=60)
+    learners_r = labkit.connect(real_redis_url)  # a client the check never sees
+    result = check_create_session(_stray_writer(learners_r, tag, kept, also_right), space)
+    assert result.passed is passed and words in result.message, result.message
+    assert sorted(client.scan_iter(f"{tag}:*")) == [kept]
+    assert list(space.keys()) == []
+    client.delete(kept)
+
