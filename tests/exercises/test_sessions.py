@@ -679,3 +679,57 @@ def test_create_session_check_deletes_every_key_the_answer_created(real_redis_ur
     assert list(space.keys()) == []
     client.delete(kept)
 
+
+# --- notebook 02's demos, as a learner runs them: cell by cell, with pauses ----------------------------
+
+def _notebook_02() -> list:
+    import nbformat
+
+    from tests.support import NOTEBOOKS
+
+    path = next(p for p in NOTEBOOKS if p.name.startswith("02_"))
+    return nbformat.read(path, as_version=4).cells
+
+
+def test_sliding_expiry_demo_shows_idle_gone_and_active_alive_whatever_the_pause_between_cells() -> None:
+    """§3's cells from the two sessions' SETs to their EXISTS, run with a 1 s pause between cells, still give (0, 1).
+
+    A learner pressing Shift+Enter cell by cell takes a second or more between cells; a demo whose TTLs
+    span two cells printed (0, 0) for them.
+    """
+    import ast
+
+    import fakeredis
+
+    code = [c.source for c in _notebook_02() if c.cell_type == "code"]
+    first = next(i for i, source in enumerate(code) if "pexpire" in source.lower() and "idle" in source)
+    first = next(i for i in range(first, -1, -1) if "r.set(idle" in code[i])
+    last = next(i for i in range(first, len(code)) if "r.exists(idle)" in code[i])
+    namespace = {"r": fakeredis.FakeRedis(decode_responses=True), "PREFIX": "lab:test:",
+                 "new_session_id": labkit.new_session_id, "time": time, "json": json}
+    for number, source in enumerate(code[first:last + 1]):
+        if number:
+            time.sleep(1.0)  # a learner reading the output, then pressing Shift+Enter
+        *body, tail = ast.parse(source).body
+        exec(compile(ast.Module(body, []), "cell", "exec"), namespace)  # noqa: S102
+        value = eval(compile(ast.Expression(tail.value), "cell", "eval"), namespace)  # noqa: S307
+    assert value == (0, 1)
+
+
+@pytest.mark.parametrize("phrase, why", [
+    ("sets the price", "on loopback the read's p50 is up to twice PING's: no claim that a measurement contradicts"),
+    ("the version the warning names", "reads as a redis-py version; 2.6.12 is the Redis server's"),
+    ("a busy machine does not change the outcome", "no promise about timing the cells cannot keep"),
+])
+def test_notebook_02_prose_makes_no_claim_its_runs_contradict(phrase: str, why: str) -> None:
+    prose = " ".join(" ".join(c.source.split()) for c in _notebook_02() if c.cell_type == "markdown")
+    assert phrase not in prose, why
+
+
+def test_notebook_02_says_what_p99_of_few_calls_is() -> None:
+    """p99 over fewer than 100 calls is the slowest call: the prose must say so where it times 20 PINGs."""
+    cells = _notebook_02()
+    speed = next(i for i, c in enumerate(cells) if c.source.startswith("## 7."))
+    calls = int(next(c for c in cells[speed:] if c.cell_type == "code" and "r.ping()" in c.source)
+                .source.split("range(")[1].split(")")[0])
+    assert calls >= 100 or "slowest" in cells[speed].source
