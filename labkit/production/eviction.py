@@ -102,12 +102,15 @@ class EvictionRun:
         self.client.config_set("maxmemory", int(used + self.work.room * per_session))
         rest, refused = _write(self.client, sessions[self.work.sessions:])
         written = first + rest
-        # Count with INFO keyspace and one ZCARD per board: a pipeline of thousands of EXISTS would itself
-        # take memory (its replies) and make the server evict more while it counts.
-        keyspace = self.client.info("keyspace").get("db0", {})
+        # The workload is over: lift the limit before counting. At the limit any command may make the server
+        # evict first (its own memory grows too: Redis 7 allocates a latency histogram the first time each
+        # command runs), so counts read one after another would disagree.
+        self.client.config_set("maxmemory", 0)
+        info = self.client.info()  # keyspace and stats from one reply
+        keyspace = info.get("db0", {})
         alive = int(keyspace.get("expires", 0)) if isinstance(keyspace, dict) else 0  # sessions: the keys with a TTL
+        evicted = int(info["evicted_keys"])
         players = sum(int(self.client.zcard(f"board:week-{board + 1:02d}")) for board in range(self.work.boards))
-        evicted = int(self.client.info("stats")["evicted_keys"])
         return EvictionResult(self.policy, self.work.logins, len(written), len(written) - alive,
                               self.work.players, self.work.players - players, refused, evicted)
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import random
+from types import SimpleNamespace
 
+import nbformat
 import pytest
 
+import labkit
 from labkit.production.eviction import Workload, about, compare_policies, eviction_table
 from labkit.production.failover import failover_drill
 from labkit.production.memory import (
@@ -21,6 +24,7 @@ from labkit.production.memory import (
 )
 from labkit.production.replicas import ReplicaPair, rounded_share, stale_by_gap, stale_reads
 from labkit.production.servers import start_server, stop_servers
+from tests.support import ROOT
 
 
 @pytest.fixture(autouse=True)
@@ -63,6 +67,35 @@ def test_the_eviction_table_holds_its_structural_facts(server_binary) -> None:
     assert by["noeviction"].sessions_lost == by["noeviction"].players_lost == 0 < by["noeviction"].writes_refused
     assert all(r.writes_refused == 0 for r in by.values() if r.policy != "noeviction")
     assert "volatile-lru" in eviction_table(list(by.values()))
+
+
+def test_every_login_is_kept_evicted_or_refused_and_every_eviction_is_counted(server_binary) -> None:
+    """The counts add up: no eviction happens between the reads (the limit is lifted before counting)."""
+    small = Workload(boards=4, players_each=500, sessions=1_000, logins=2_000, room=400)
+    for r in compare_policies(work=small):
+        assert r.sessions_written + r.writes_refused == small.sessions + small.logins, r
+        boards_lost = r.players_lost // small.players_each
+        assert r.evicted_keys == r.sessions_lost + boards_lost, r
+
+
+def _notebook_cells(*needles: str) -> list[str]:
+    """The sources of notebook 04's code cells holding each of `needles`, in that order."""
+    cells = nbformat.read(ROOT / "notebooks" / "04_production.ipynb", as_version=4).cells
+    return [next(c.source for c in cells if c.cell_type == "code" and needle in c.source) for needle in needles]
+
+
+def test_the_full_node_cell_prints_counts_that_add_up_to_the_logins(server_binary) -> None:
+    """Notebook 04, section 2: sessions kept + evicted == the 2,000 logins, run after run (the cell asserts it too)."""
+    setup, logins = _notebook_cells('start_server("full")', "evicted_keys")
+    for _ in range(3):
+        cell = {"labkit": labkit, "json": json, "lesson": SimpleNamespace(used_memory_delta=242)}
+        exec(setup, cell)  # noqa: S102 - the notebook's own cells, on a server they start
+        try:
+            exec(logins, cell)  # noqa: S102
+            assert cell["kept"] + cell["evicted"] == 2_000 and 0 < cell["kept"] < 500
+            assert cell["f"].zcard("board:week-01") == 1_000
+        finally:
+            cell["full"].stop()
 
 
 def test_rounding_keeps_zero_exact() -> None:
