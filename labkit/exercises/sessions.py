@@ -22,7 +22,7 @@ import redis
 from labkit.backend.keyspace import Keyspace
 from labkit.errors import NoSuchSession
 from labkit.exercises.checking import NotYet, exercise
-from labkit.exercises.learner_requests import command_names
+from labkit.exercises.learner_requests import command_names, created_keys_removed
 from labkit.sessions.payload import decode, encode
 from labkit.sessions.races import requests_hooked
 from labkit.sessions.redis_store import LESSON_TTL, RedisSessionStore
@@ -257,7 +257,8 @@ def check_login(login: Callable[[RedisSessionStore, str, str], str], space: Keys
     returned: list[Any] = []
     try:
         try:
-            returned.append(login(store, planted, "ada"))
+            with created_keys_removed(space.client, space.prefix):  # keys outside the space: deleted at once
+                returned.append(login(store, planted, "ada"))
         except NoSuchSession as exc:
             raise NotYet(f"your code raised NoSuchSession{_yours(exc)}: store.save only replaces a session that "
                          "exists (SET ... XX), and your new id has none yet: look at how §1 stores a session "

@@ -680,6 +680,24 @@ def test_create_session_check_deletes_every_key_the_answer_created(real_redis_ur
     client.delete(kept)
 
 
+def test_login_check_deletes_the_keys_a_login_created_outside_its_space(real_redis_url: str) -> None:
+    """A login writing `session:<id>` without the lab prefix, through another client, leaves nothing behind."""
+    client = labkit.connect(real_redis_url)
+    space = labkit.Keyspace(client, f"{labkit.lab_prefix()}test-stray-login:")
+    learners_r = labkit.connect(real_redis_url)
+    tag = f"stray{os.getpid()}login"
+
+    def login(store, session_id, user_id):
+        new_id = labkit.new_session_id()
+        learners_r.set(f"{tag}:session:{new_id}", json.dumps({"user_id": user_id}), ex=LESSON_TTL)
+        return new_id
+
+    result = check_login(login, space)
+    assert not result.passed and "names no session" in result.message, result.message
+    assert list(client.scan_iter(f"{tag}:*")) == []
+    assert list(space.keys()) == []
+
+
 # --- notebook 02's demos, as a learner runs them: cell by cell, with pauses ----------------------------
 
 def _notebook_02() -> list:
