@@ -6,7 +6,8 @@ GiB, the devices per user forgotten). Check 04.2 starts its own primary and repl
 between them) and judges what the learner's login does: the session is on the replica as soon as
 the function returns a true value, and with the link cut it answers False within 750 ms, never True. Its
 client sends each command over the next of three connections, as a threaded app server's pool may, so
-a WAIT sent on another connection than the SET is caught by what it returns.
+a WAIT sent on another connection than the SET is caught by what it returns; its connections note each
+command and reply, so a hint names what the answer did (WAIT before the SET, WAIT 0, the SET's reply returned).
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ import json
 import math
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import redis
@@ -99,23 +102,105 @@ class _Watchdog:
             self.error = error
 
 
+@dataclass
+class _Sent:
+    """One command the learner's function sent through the check's client: on which connection, and the reply."""
+
+    connection: int
+    args: list[str]
+    reply: Any = None
+    in_multi: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.args[0].upper() if self.args else ""
+
+
+def _commands(packed: Any) -> list[list[str]]:
+    """The commands in a packed RESP request (arrays of bulk strings), as lists of str; [] if it is not one."""
+    if isinstance(packed, str):
+        packed = packed.encode()
+    data = bytes(packed) if isinstance(packed, (bytes, bytearray, memoryview)) else b"".join(bytes(p) for p in packed)
+    commands, i = [], 0
+    try:
+        while data[i:i + 1] == b"*":
+            end = data.index(b"\r\n", i)
+            count, i = int(data[i + 1:end]), end + 2
+            args = []
+            for _ in range(count):
+                end = data.index(b"\r\n", i)
+                length, i = int(data[i + 1:end]), end + 2
+                args.append(data[i:i + length].decode(errors="replace"))
+                i += length + 2
+            commands.append(args)
+    except ValueError:
+        pass
+    return commands
+
+
+class _RecordingConnection(redis.Connection):
+    """A connection that notes each command it sends and the reply it reads back, in `log`."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.log: list[_Sent] | None = None
+        self.number = 0
+        self._pending: deque[_Sent] = deque()
+        self._in_multi = False
+
+    def send_packed_command(self, command: Any, check_health: bool = True) -> None:
+        if self._sock is None:
+            self.connect()  # its handshake first, so that the replies read next are those of these commands
+        if self.log is not None:
+            for args in _commands(command):
+                sent = _Sent(self.number, args, in_multi=self._in_multi)
+                name = sent.name
+                self._in_multi = name == "MULTI" or (self._in_multi and name not in ("EXEC", "DISCARD"))
+                self.log.append(sent)
+                self._pending.append(sent)
+        super().send_packed_command(command, check_health)
+
+    def read_response(self, *args: Any, **kwargs: Any) -> Any:
+        sent = self._pending.popleft() if self._pending else None
+        try:
+            reply = super().read_response(*args, **kwargs)
+        except Exception as error:
+            if sent is not None:
+                sent.reply = error
+            raise
+        if sent is not None:
+            sent.reply = reply
+        return reply
+
+    def disconnect(self, *args: Any) -> None:
+        self._pending.clear()
+        self._in_multi = False
+        super().disconnect(*args)
+
+
 class _AppServerPool(redis.ConnectionPool):
-    """A pool handing each command the next of a few open connections, as a busy threaded app server's pool would."""
+    """A pool handing each command the next of a few open connections, as a busy threaded app server's pool would.
+
+    Its connections note what they send and read in `log`: what the learner's function did, to name it in a hint.
+    """
 
     def __init__(self, size: int = 3, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+        super().__init__(connection_class=_RecordingConnection, **kwargs)
         self._ring: list[Any] = []
         self._size = size
         self._turn = 0
         self._ring_lock = threading.Lock()
+        self.log: list[_Sent] = []
 
     def get_connection(self, command_name: Any = None, *keys: Any, **options: Any) -> Any:
         with self._ring_lock:
             if len(self._ring) < self._size:
-                connection = self.make_connection()
+                connection: Any = self.make_connection()
                 connection.connect()
                 connection.send_command("PING")  # each connection has run a command before the learner's writes
                 connection.read_response()
+                connection.number = len(self._ring) + 1
+                connection.log = self.log
                 self._ring.append(connection)
             connection = self._ring[self._turn % self._size]
             self._turn += 1
@@ -129,12 +214,12 @@ class _AppServerPool(redis.ConnectionPool):
             connection.disconnect()
 
 
-def _app_client(port: int) -> redis.Redis:
+def _app_client(port: int) -> tuple[redis.Redis, _AppServerPool]:
     """A client to the check's primary whose commands go out over different connections, one after another."""
     pool = _AppServerPool(host="127.0.0.1", port=port, socket_timeout=8, decode_responses=True)
     for _ in range(pool._size):
         pool.release(pool.get_connection("PING"))
-    return redis.Redis(connection_pool=pool)
+    return redis.Redis(connection_pool=pool), pool
 
 
 def _session_on(client: Any, key: str) -> Any:
@@ -178,26 +263,61 @@ def _calls(primary: Any) -> dict[str, int]:
     return {name: stats.get(f"cmdstat_{name}", {}).get("calls", 0) for name in ("wait", "exec")}
 
 
-def _why_unconfirmed(primary: Any, before: dict[str, int]) -> str:
-    """Name the missing step, from what the learner's call made the primary run."""
+def _why_unconfirmed(primary: Any, before: dict[str, int], sent: list[_Sent], key: str, result: Any) -> str:
+    """Name what the learner's call did instead of confirming its write, from the commands it sent and their replies."""
     after = _calls(primary)
-    if after["wait"] == before["wait"]:
+    waits = [s for s in sent if s.name == "WAIT"]
+    if not waits and after["wait"] == before["wait"]:
         return "No WAIT reached the server: before answering, let a replica confirm this write."
-    if after["exec"] > before["exec"]:
+    if any(w.in_multi for w in waits) or (not waits and after["exec"] > before["exec"]):
         return ("Your WAIT ran inside MULTI/EXEC (client.pipeline() is a transaction by default), where it answers "
                 "at once without waiting: use client.pipeline(transaction=False).")
+    sets = [i for i, s in enumerate(sent) if s.name == "SET" and s.args[1:2] == [key]]
+    if not sets:
+        return f"The WAIT you sent did not cover this SET: {_SAME_CONNECTION}."
+    written = sets[-1]
+    same = [i for i, s in enumerate(sent) if s.name == "WAIT" and s.connection == sent[written].connection]
+    after_set = [sent[i] for i in same if i > written]
+    if not after_set:
+        if same:
+            return ("Your WAIT went out before the SET, on the same connection: it confirms only the writes sent "
+                    "before it, so it could not confirm this one.")
+        return f"The WAIT you sent did not cover this SET: {_SAME_CONNECTION}."
+    wait = after_set[0]
+    asked = wait.args[1] if len(wait.args) > 1 else "?"
+    if asked.isdigit() and int(asked) < 1:
+        return (f"Your WAIT asked for {asked} replicas (WAIT {' '.join(wait.args[1:])}), so it answered at once "
+                "without waiting for any: ask for the one replica this session must reach.")
+    if isinstance(wait.reply, int) and wait.reply < 1:
+        return (f"Your WAIT answered {wait.reply} (no replica had the write), yet your function returned "
+                f"{result!r}: decide from WAIT's reply, how many replicas have the write, not from the SET's "
+                "reply, which is True as soon as the primary has stored it.")
     return f"The WAIT you sent did not cover this SET: {_SAME_CONNECTION}."
+
+
+def _ttl_slip(ttl: int) -> str:
+    """What is wrong with the session's TTL, in words."""
+    if ttl == -1:
+        return "the session has no TTL (TTL answers -1), so it would never expire: give it the lesson's 8 hours."
+    if ttl < 120:
+        shown = f"{ttl} s"
+    elif ttl < 2 * 3600:
+        shown = f"{ttl} s ({ttl / 60:.0f} minutes)"
+    else:
+        shown = f"{ttl} s ({ttl / 3600:.1f} hours)"
+    return f"the session's TTL is {shown}, not the lesson's 8 hours: ex counts seconds, and 8 hours is 8 * 3600 of them."
 
 
 def _judge_durable(save: Callable[..., Any], pair: ReplicaPair) -> str:
     assert pair.link is not None
-    client = _app_client(pair.primary.port)  # as in a threaded app server: commands go out over several connections
+    client, pool = _app_client(pair.primary.port)  # as in a threaded app server: commands go out over several connections
     data = {"user_id": "ada", "logged_in": True}
     confirmed = 0
     first = _calls(pair.p)
     for _ in range(5):
         key = session_key()
         before = _calls(pair.p)
+        pool.log.clear()
         run = _Watchdog(save, (client, key, data), 3)
         if not run.finished:
             raise NotYet("your function had not returned after 3 s with the replica connected.")
@@ -211,20 +331,23 @@ def _judge_durable(save: Callable[..., Any], pair: ReplicaPair) -> str:
             raise NotYet(f"the primary holds {pair.p.get(key)!r}: store json.dumps(data), so json.loads reads it back.")
         ttl = pair.p.ttl(key)
         if not LESSON_TTL - 60 <= ttl <= LESSON_TTL:
-            raise NotYet(f"the session's TTL is {ttl} s (-1: none): give it the lesson's 8 hours, ex=8 * 3600.")
+            raise NotYet(_ttl_slip(ttl))
         if run.result and on_replica is None:
             raise NotYet("your function returned a true value, but the replica did not have the session yet: a read "
-                         "from the reader endpoint would find the user logged out. " + _why_unconfirmed(pair.p, before))
+                         "from the reader endpoint would find the user logged out. "
+                         + _why_unconfirmed(pair.p, before, list(pool.log), key, run.result))
         confirmed += bool(run.result)
     if confirmed < 3 and _calls(pair.p)["exec"] > first["exec"]:
         raise NotYet(f"with the replica connected your function confirmed only {confirmed} of 5 logins: "
-                     + _why_unconfirmed(pair.p, first))
+                     + _why_unconfirmed(pair.p, first, list(pool.log), key, run.result))
     if confirmed < 3:  # a machine that stalls past the timeout may make a right answer say False once or twice
         raise NotYet(f"with the replica connected your function confirmed only {confirmed} of 5 logins (the last "
                      f"returned {run.result!r}): return True once WAIT says a replica has the write (this "
                      "replica is 40 ms away, round trip: give WAIT a timeout of 100 ms).")
     pair.link.pause()
     key = session_key()
+    before = _calls(pair.p)
+    pool.log.clear()
     started = time.monotonic()
     run = _Watchdog(save, (client, key, data), 6)
     took = time.monotonic() - started
@@ -235,8 +358,8 @@ def _judge_durable(save: Callable[..., Any], pair: ReplicaPair) -> str:
         _raise_learner_error(run.error)
     if run.result:
         raise NotYet(f"with the replica cut off your function returned {run.result!r}: no replica has this "
-                     "session, so a failover now would lose it. Return False when no replica confirms the write "
-                     f"({_SAME_CONNECTION}).")
+                     "session, so a failover now would lose it. "
+                     + _why_unconfirmed(pair.p, before, list(pool.log), key, run.result))
     if took > 0.75:
         raise NotYet(f"with the replica cut off your function took {took:.1f} s to return False: WAIT's timeout is "
                      "in milliseconds and the task asks for 100 ms, so a login is refused quickly, not after "

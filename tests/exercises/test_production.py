@@ -249,6 +249,27 @@ def too_short_a_timeout(client, key, data):
     return pipe.execute()[1] >= 1
 
 
+def returns_the_set_reply(client, key, data):  # one connection, but the SET's OK returned, not WAIT's count
+    pipe = client.pipeline(transaction=False)
+    pipe.set(key, json.dumps(data), ex=TTL)
+    pipe.wait(1, 100)
+    return pipe.execute()[0]
+
+
+def ttl_in_minutes(client, key, data):
+    pipe = client.pipeline(transaction=False)
+    pipe.set(key, json.dumps(data), ex=8 * 60)
+    pipe.wait(1, 100)
+    return pipe.execute()[1] >= 1
+
+
+def ttl_in_milliseconds(client, key, data):
+    pipe = client.pipeline(transaction=False)
+    pipe.set(key, json.dumps(data), px=8 * 3600)
+    pipe.wait(1, 100)
+    return pipe.execute()[1] >= 1
+
+
 def never_confirms(client, key, data):
     client.set(key, json.dumps(data), ex=TTL)
     return False
@@ -279,11 +300,15 @@ def durable_stub(client, key, data):
     (seconds_as_fraction, False, "whole number of milliseconds"),
     (set_only, False, "No WAIT reached the server"),
     (ignores_wait, False, "cut off your function returned True"),
+    (ignores_wait, False, "Your WAIT answered 0"),
+    (returns_the_set_reply, False, "not from the SET's reply"),
     (waits_forever, False, "a timeout of 0 waits forever"),
-    (wait_before_set, False, "the replica did not have the session yet"),
-    (no_ttl, False, "TTL is -1 s"),
+    (wait_before_set, False, "Your WAIT went out before the SET"),
+    (no_ttl, False, "has no TTL (TTL answers -1)"),
+    (ttl_in_minutes, False, "TTL is 480 s (8 minutes), not the lesson's 8 hours"),
+    (ttl_in_milliseconds, False, "s, not the lesson's 8 hours: ex counts seconds"),
     (not_json, False, "json.dumps(data)"),
-    (waits_for_no_replica, False, "the replica did not have the session yet"),
+    (waits_for_no_replica, False, "Your WAIT asked for 0 replicas"),
     (too_short_a_timeout, False, "give WAIT a timeout of 100 ms"),
     (never_confirms, False, "confirmed only 0 of 5"),
     (dict_as_value, False, "your code raised DataError at line"),
@@ -293,3 +318,6 @@ def durable_stub(client, key, data):
 def test_save_session_durably_check(lab_url: str, capsys, answer, passed: bool, phrase: str) -> None:
     result = check_save_session_durably(answer)
     assert result.passed is passed and phrase in result.message, result.message
+    if answer in (returns_the_set_reply, ignores_wait, wait_before_set, waits_for_no_replica):
+        assert "over one connection" not in result.message, result.message  # they used one: not the fix
+    assert "(-1: none)" not in result.message
