@@ -168,13 +168,127 @@ def check_competition_rank(competition_rank: Callable[..., int | None], space: K
 
 # -- 03.2 ---------------------------------------------------------------------------------------------
 
+# Commands that send sorted-set members back: what a page costs is how many of them Redis returns.
+_MEMBER_READS = frozenset({"zrange", "zrevrange", "zrangebyscore", "zrevrangebyscore", "zrangebylex",
+                           "zrevrangebylex", "zrandmember", "zscan", "zunion", "zinter", "zdiff", "sort"})
+BIG_BOARD = 1_000  # players on the board a page is read from, to see how much of it the answer fetched
+BIG_PAGE = (40, 10)  # page 40 of size 10: players 391 to 400
+
+
+class _Tally:
+    """How many sorted-set members Redis returned to the learner's function."""
+
+    def __init__(self) -> None:
+        self.members = 0
+
+    def count(self, reply: object, flat_pairs: bool = False) -> None:
+        if isinstance(reply, tuple) and len(reply) == 2 and isinstance(reply[1], (list, dict)):  # ZSCAN's (cursor, items)
+            reply = reply[1]
+        if isinstance(reply, (list, tuple, dict)):
+            items = len(reply)
+            if flat_pairs and reply and not isinstance(next(iter(reply)), (list, tuple)):
+                items //= 2  # a raw WITHSCORES reply: member, score, member, score ...
+            self.members += items
+
+
+def _read(name: str, args: tuple[Any, ...]) -> tuple[bool, bool]:
+    """Whether a call reads sorted-set members, and whether its reply is flat (member, score, ...) pairs."""
+    if name == "execute_command" and args:
+        command = _text(args[0]).lower()
+        return command in _MEMBER_READS, any(_text(a).upper() == "WITHSCORES" for a in args[1:]
+                                             if isinstance(a, (str, bytes)))
+    return name in _MEMBER_READS, False
+
+
+class _CountingPipeline:
+    """A pipeline of the learner's, passed through, counting the members in the replies of its reads."""
+
+    def __init__(self, pipe: Any, tally: _Tally) -> None:
+        self._pipe, self._tally = pipe, tally
+        self._reads: dict[int, bool] = {}  # queued position -> flat pairs
+        self._queued = 0
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._pipe, name)
+        if not callable(attribute):
+            return attribute
+        if name in ("execute", "reset"):
+            def finish(*args: Any, **kwargs: Any) -> Any:
+                result = attribute(*args, **kwargs)
+                if name == "execute" and isinstance(result, list):
+                    for position, flat in self._reads.items():
+                        if position < len(result):
+                            self._tally.count(result[position], flat)
+                self._reads, self._queued = {}, 0
+                return result
+            return finish
+
+        def method(*args: Any, **kwargs: Any) -> Any:
+            result = attribute(*args, **kwargs)
+            reads, flat = _read(name, args)
+            if result is self._pipe:  # queued: its reply comes with execute()
+                if reads:
+                    self._reads[self._queued] = flat
+                self._queued += 1
+                return self
+            if reads:  # run at once (after WATCH)
+                self._tally.count(result, flat)
+            return result
+        return method
+
+    def __enter__(self) -> _CountingPipeline:
+        self._pipe.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> Any:
+        return self._pipe.__exit__(*exc)
+
+    def __len__(self) -> int:
+        return len(self._pipe)
+
+
+class _CountingClient:
+    """The learner's client, passed through, counting the sorted-set members Redis returns to it."""
+
+    def __init__(self, client: Any, tally: _Tally) -> None:
+        self._client, self._tally = client, tally
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._client, name)
+        if name == "pipeline":
+            return lambda *args, **kwargs: _CountingPipeline(attribute(*args, **kwargs), self._tally)
+        if name.endswith("_iter") and name[:-len("_iter")] in _MEMBER_READS:
+            def each(*args: Any, **kwargs: Any) -> Iterator[Any]:
+                for item in attribute(*args, **kwargs):
+                    self._tally.members += 1
+                    yield item
+            return each
+        if not callable(attribute) or not (name in _MEMBER_READS or name == "execute_command"):
+            return attribute
+
+        def method(*args: Any, **kwargs: Any) -> Any:
+            result = attribute(*args, **kwargs)
+            reads, flat = _read(name, args)
+            if reads:
+                self._tally.count(result, flat)
+            return result
+        return method
+
+    def __repr__(self) -> str:
+        return repr(self._client)
+
+
 @exercise("03.2", "Pages of a leaderboard")
 def check_page(page: Callable[..., list], space: Keyspace) -> str:
     """`page(client, key, number, size)` returns [(player, score), ...] of the 1-based page, best first.
 
     A pair is anything with two items (a tuple, a two-item list, a named tuple): the task asks for
-    pairs, and what redis-py returns (tuples) and what a learner builds (lists) are both pairs.
+    pairs, and what redis-py returns (tuples) and what a learner builds (lists) are both pairs. The
+    client the function gets counts the members Redis sends back, so an answer that reads the whole
+    board (or every page before its own) and slices in Python is told so, on a board of 1,000.
     """
+    tally = _Tally()
+    client = _CountingClient(space.client, tally)
     with _board(space, "pages", PAGED_SCORES) as key:
         ordered = [(_text(p), float(s)) for p, s in space.client.zrevrange(key, 0, -1, withscores=True)]
         ascending = ordered[::-1]
@@ -184,7 +298,7 @@ def check_page(page: Callable[..., list], space: Keyspace) -> str:
                 where = f"page {number} of size {size}"
                 start = (number - 1) * size
                 expected = ordered[start:start + size]
-                value = _call(page, space.client, key, number, size, asked=where)
+                value = _call(page, client, key, number, size, asked=where)
                 if value is None and not expected:
                     raise NotYet(f"{where} is past the last page: you returned None; return an empty list [].")
                 got = _rows(value, ("player", "score"), where, "(player, score) pair")
@@ -205,6 +319,22 @@ def check_page(page: Callable[..., list], space: Keyspace) -> str:
                 shown = got[:3] + (["..."] if len(got) > 3 else [])
                 raise NotYet(f"{where} returned {shown} ({len(got)} entries), expected {len(expected)} entries "
                              f"starting {expected[:1]}.")
+    big = {f"player{i:04d}": 100_000 - i for i in range(BIG_BOARD)}
+    number, size = BIG_PAGE
+    with _board(space, "pages-big", big) as key:
+        where = f"page {number} of size {size} on a board of {BIG_BOARD:,} players"
+        tally.members = 0
+        got = _rows(_call(page, client, key, number, size, asked=where), ("player", "score"), where,
+                    "(player, score) pair")
+        start = (number - 1) * size
+        expected = [(p, float(v)) for p, v in list(big.items())[start:start + size]]
+        if got != expected:
+            raise NotYet(f"{where} returned {got[:2]}... ({len(got)} entries), expected {len(expected)} entries "
+                         f"starting {expected[:1]}.")
+        if tally.members > 3 * size:
+            read = f"all {BIG_BOARD:,}" if tally.members >= BIG_BOARD else f"{tally.members:,}"
+            raise NotYet(f"for {where}, your page read {read} players from Redis to return {size}: ask Redis for "
+                         "the page only, so a page costs the same however large the board grows.")
     return "pages of 10 and of 7, the partial last page and the empty page after it all match the board."
 
 
@@ -239,8 +369,17 @@ def check_around_me(around_me: Callable[..., list], space: Keyspace) -> str:
                 continue
             if [(p, s) for _, p, s in got] == [(p, s) for _, p, s in expected]:
                 ranks = [int(r) for r, _, _ in got]
-                if ranks == [int(r) - 1 for r, _, _ in expected]:
+                wanted = [int(r) for r, _, _ in expected]
+                if index - radius < 0 and ranks == [index - radius + k + 1 for k in range(len(got))]:
+                    raise NotYet(f"{where}: the players are right but the ranks are {ranks}, expected {wanted}. "
+                                 "Your ranks were right in the middle of the board and are wrong only here, where "
+                                 "the window's start was clipped at 0: they count from index - radius "
+                                 f"({index - radius}), not from the index your rows really start at.")
+                if ranks == [w - 1 for w in wanted]:
                     raise NotYet(f"{where}: the ranks are one too small: ZREVRANK is 0-based, show ranks from 1.")
+                if ranks == [w + 1 for w in wanted]:
+                    raise NotYet(f"{where}: the ranks are one too large ({ranks}, expected {wanted}): the player at "
+                                 "index i (ZREVRANK's answer) has rank i + 1, and you added one more.")
                 if ranks == list(range(1, len(got) + 1)):
                     raise NotYet(f"{where}: you numbered the window from 1: a rank is the player's place on the "
                                  "whole board (ZREVRANK + 1), not in the window.")

@@ -184,6 +184,53 @@ def page_lists(client, key, number, size):  # pairs as two-item lists: still pai
     return [[player, score] for player, score in client.zrevrange(key, start, start + size - 1, withscores=True)]
 
 
+def page_pipelined(client, key, number, size):
+    with client.pipeline(transaction=False) as pipe:
+        pipe.zcard(key)
+        pipe.zrange(key, (number - 1) * size, number * size - 1, desc=True, withscores=True)
+        _, rows = pipe.execute()
+    return rows
+
+
+def page_by_score_with_limit(client, key, number, size):
+    return client.zrevrangebyscore(key, "+inf", "-inf", start=(number - 1) * size, num=size, withscores=True)
+
+
+def page_names_then_scores(client, key, number, size):
+    start = (number - 1) * size
+    names = client.zrevrange(key, start, start + size - 1)
+    return [(name, client.zscore(key, name)) for name in names]
+
+
+def page_whole_board_sliced(client, key, number, size):  # right rows, but the whole board crosses the network
+    start = (number - 1) * size
+    return client.zrange(key, 0, -1, desc=True, withscores=True)[start:start + size]
+
+
+def page_whole_board_pipelined(client, key, number, size):
+    pipe = client.pipeline()
+    pipe.zrevrange(key, 0, -1, withscores=True)
+    rows = pipe.execute()[0]
+    return rows[(number - 1) * size:number * size]
+
+
+def page_whole_board_raw(client, key, number, size):
+    flat = client.execute_command("ZRANGE", key, 0, -1, "REV", "WITHSCORES")
+    rows = [tuple(row) for row in flat]
+    return rows[(number - 1) * size:number * size]
+
+
+def page_from_the_top(client, key, number, size):  # every page before this one read too
+    start = (number - 1) * size
+    return client.zrevrange(key, 0, start + size - 1, withscores=True)[start:]
+
+
+def page_scanned_and_sorted(client, key, number, size):
+    rows = sorted(client.zscan_iter(key), key=lambda row: (-row[1], row[0]), reverse=False)
+    rows = sorted(rows, key=lambda row: (row[1], row[0]), reverse=True)
+    return rows[(number - 1) * size:number * size]
+
+
 def page_inclusive_slip(client, key, number, size):
     start = (number - 1) * size
     return client.zrevrange(key, start, start + size, withscores=True)
@@ -221,6 +268,15 @@ PAGE_CASES = [
     (page_labkit, True, ["passed"], []),
     (page_lua, True, ["passed"], []),
     (page_lists, True, ["passed"], []),
+    (page_pipelined, True, ["passed"], []),
+    (page_by_score_with_limit, True, ["passed"], []),
+    (page_names_then_scores, True, ["passed"], []),
+    (page_whole_board_sliced, False, ["page 40 of size 10", "your page read all 1,000 players from Redis to return 10",
+                                      "ask Redis for the page only"], []),
+    (page_whole_board_pipelined, False, ["read all 1,000 players"], []),
+    (page_whole_board_raw, False, ["read all 1,000 players"], []),
+    (page_from_the_top, False, ["your page read 400 players from Redis to return 10"], ["all 1,000"]),
+    (page_scanned_and_sorted, False, ["read all 1,000 players"], []),
     (page_inclusive_slip, False, ["one too many", "inclusive"], ["start at 1"]),
     (page_zero_based, False, ["start at 1", "(n - 1) * size"], ["inclusive"]),
     (page_ascending, False, ["lowest score", "REV"], []),
@@ -284,6 +340,18 @@ def around_unclipped(client, key, player, radius):
     return [(index - radius + i + 1, p, s) for i, (p, s) in enumerate(rows)]
 
 
+def around_clipped_range_only(client, key, player, radius):  # the range clipped, the ranks still from index - radius
+    index = client.zrevrank(key, player)
+    if index is None:
+        return []
+    rows = client.zrevrange(key, max(0, index - radius), index + radius, withscores=True)
+    return [(index - radius + i + 1, p, s) for i, (p, s) in enumerate(rows)]
+
+
+def around_one_added_twice(client, key, player, radius):
+    return [(r + 1, p, s) for r, p, s in around_raw(client, key, player, radius)]
+
+
 def around_zero_based(client, key, player, radius):
     return [(r - 1, p, s) for r, p, s in around_raw(client, key, player, radius)]
 
@@ -323,6 +391,10 @@ AROUND_CASES = [
     (around_lua, True, ["passed"], []),
     (around_unclipped, False, ["'player00' with radius 2", "reaches above rank 1", "counts from the END", "Clip"],
      []),
+    (around_clipped_range_only, False, ["'player00' with radius 2", "ranks are [0, 1, 2, 3], expected [1, 2, 3, 4]",
+                                        "right in the middle", "clipped at 0", "index - radius (-1)"],
+     ["0-based", "one too small"]),
+    (around_one_added_twice, False, ["one too large", "[11, 12, 13, 14, 15]"], ["0-based"]),
     (around_zero_based, False, ["0-based"], ["Clip"]),
     (around_window_ranks, False, ["whole board"], ["0-based"]),
     (around_none, False, ["return []"], []),
