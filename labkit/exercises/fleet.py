@@ -104,7 +104,10 @@ def logged_out_by_stopping(servers: int, seed: int) -> dict[str, int]:
 
 
 def _as_counts(answer: object, fleet: Fleet) -> dict[str, int]:
-    """The learner's answer as {server name: count}; a server it leaves out counts 0 (as in a Counter)."""
+    """The learner's answer as {server name: count}; a server it leaves out counts 0 (as in a Counter).
+
+    Whether it left a server out is told apart by `_missing`, so a hint can say so rather than "you predicted 0".
+    """
     if isinstance(answer, str):
         raise NotYet(f"your function returned the name {answer!r}; return a dict with a count for every "
                      f"server, such as {{'app-1': 12, 'app-2': 9, ...}}.")
@@ -124,6 +127,17 @@ def _as_counts(answer: object, fleet: Fleet) -> dict[str, int]:
             raise NotYet(f"for {name} you gave {value!r}; give a whole number of users.")
         counts[name] = int(value)
     return counts
+
+
+def _missing(answer: Mapping[str, Any], measured: dict[str, int]) -> str:
+    """A hint for servers the answer left out although stopping them logs users out; '' if there are none."""
+    left_out = [name for name in measured if name not in answer and measured[name]]
+    if not left_out:
+        return ""
+    name = left_out[0]
+    also = f" (and {', '.join(left_out[1:])})" if left_out[1:] else ""
+    return (f"your dict has no entry for {name}{also}, yet stopping {name} logged out {measured[name]} users: "
+            f"give a count for every server in fleet.names ({', '.join(measured)}).")
 
 
 def _diagnose(counts: dict[str, int], measured: dict[str, int], fleet: Fleet) -> str:
@@ -154,10 +168,12 @@ def check_logouts_if_stopped(logouts_if_stopped: Callable[[Fleet], Mapping[str, 
     """The learner's prediction for every server of two sticky fleets, against really stopping each one."""
     for servers, seed in FAILURE_SCENARIOS:
         fleet = sticky_scenario(servers, seed)
-        counts = _as_counts(call(logouts_if_stopped, fleet), fleet)
+        answer = call(logouts_if_stopped, fleet)
+        counts = _as_counts(answer, fleet)
         measured = logged_out_by_stopping(servers, seed)
         if counts != measured:
-            raise NotYet(f"on a sticky fleet of {servers} servers, {_diagnose(counts, measured, sticky_scenario(servers, seed))}")
+            why = _missing(answer, measured) or _diagnose(counts, measured, sticky_scenario(servers, seed))
+            raise NotYet(f"on a sticky fleet of {servers} servers, {why}")
     servers, seed = FAILURE_SCENARIOS[0]
     measured = logged_out_by_stopping(servers, seed)
     requests = sticky_scenario(servers, seed).summary().requests
@@ -172,8 +188,9 @@ def check_logouts_if_stopped(logouts_if_stopped: Callable[[Fleet], Mapping[str, 
 # -- 01.3 ------------------------------------------------------------------------------------------
 def _check_store(store: object) -> None:
     if isinstance(store, type):
-        raise NotYet(f"your factory returned the class {store.__name__} itself, not a store: create one store, "
-                     f"{store.__name__}(), once, outside the function, and return that.")
+        raise NotYet(f"your factory returned the class {store.__name__} itself, not a store: a store is what "
+                     f"calling the class, {store.__name__}(), makes. And when three servers each call your "
+                     "factory, how many stores should that make?")
     if store is None:
         raise NotYet("your factory returned None: did it forget to `return` the store?")
     missing = [m for m in STORE_METHODS if not callable(getattr(store, m, None))]
@@ -213,11 +230,17 @@ def check_shared_store_factory(store_factory: Callable[[str], Any]) -> str:
                      f"{logins[0].body}.")
     recognised = sum(r.recognised for r in records)
     if lost := logouts(records):
-        stores = [call(store_factory, name) for name in ("app-1", "app-2")]
+        stores = [call(store_factory, name) for name in ("app-1", "app-1", "app-2")]
         if stores[0] is not stores[1]:
             raise NotYet(f"round-robin over your stores logged users out {lost} times in 600 requests: your "
-                         "factory gave app-1 and app-2 two different stores, so each server still has its own "
-                         "memory. Create ONE store outside the function and return that same store every time.")
+                         "factory made a new store on every call (two calls for app-1 gave two different "
+                         "stores), so each server keeps its sessions in a memory of its own. A session app-1 "
+                         "created must be found by app-2: which store would its call have to return?")
+        if stores[0] is not stores[2]:
+            raise NotYet(f"round-robin over your stores logged users out {lost} times in 600 requests: your "
+                         "factory gave each server a store of its own (app-1 always gets one, app-2 another), so "
+                         "a session lives only in the memory of the server that created it. A session app-1 "
+                         "created must be found by app-2: which store would its call have to return?")
         raise NotYet(f"round-robin over your store logged users out {lost} times in 600 requests: a session "
                      "created on one server was unknown on the next.")
     if not recognised:

@@ -89,7 +89,11 @@ LOGOUTS_IF_STOPPED = [
      ["AppServer objects", "fleet.names"]),
     ("def logouts_if_stopped(fleet):\n    return {name: sum(fleet.logged_in(u) for u in fleet.pinned_to(name))\n"
      "            for name in ['app-1', 'app-2', 'app-3']}", False,
-     ["fleet of 4 servers", "for app-4 you predicted 0, but stopping it logged out"]),
+     ["fleet of 4 servers", "your dict has no entry for app-4, yet stopping app-4 logged out",
+      "every server in fleet.names"]),
+    ("def logouts_if_stopped(fleet):\n    counts = {}\n    for name in fleet.names[:-1]:  # one short\n"
+     "        counts[name] = sum(fleet.logged_in(u) for u in fleet.pinned_to(name))\n    return counts", False,
+     ["fleet of 3 servers", "no entry for app-3, yet stopping app-3 logged out 13 users"]),
     ("def logouts_if_stopped(fleet):\n    return {name: sum(not fleet.logged_in(u) for u in fleet.pinned_to(name))\n"
      "            for name in fleet.names}", False, ["for app-1 you predicted 1, but stopping it logged out 16"]),
     ("def logouts_if_stopped(fleet):\n    return {name: fleet.pinned_to(name).count() for name in fleet.names}", False,
@@ -119,16 +123,18 @@ SHARED_STORE = [
     # wrong
     (f"def shared_store_factory(name):\n    {STUB}", False, ["still has its stub"]),
     ("def shared_store_factory(name):\n    return MemorySessionStore()", False,
-     ["two different stores", "Create ONE store outside the function"]),
+     ["made a new store on every call", "two calls for app-1 gave two different stores",
+      "which store would its call have to return?"]),
     ("def shared_store_factory(name):\n    return MemorySessionStore", False,
-     ["the class MemorySessionStore itself", "MemorySessionStore(), once"]),
+     ["the class MemorySessionStore itself", "how many stores should that make?"]),
     ("shared = MemorySessionStore()\n\ndef shared_store_factory(name):\n    shared", False, ["returned None", "`return`"]),
     ("stores = {}\n\ndef shared_store_factory(name):\n    if name not in stores:\n"
-     "        stores[name] = MemorySessionStore()\n    return stores[name]", False, ["two different stores"]),
+     "        stores[name] = MemorySessionStore()\n    return stores[name]", False,
+     ["gave each server a store of its own", "app-1 always gets one, app-2 another"]),
     ("import functools\n\n@functools.cache\ndef shared_store_factory(name):\n    return MemorySessionStore()", False,
-     ["two different stores"]),
+     ["gave each server a store of its own"]),
     ("def shared_store_factory(name):\n    global shared\n    shared = MemorySessionStore()\n    return shared", False,
-     ["two different stores"]),
+     ["made a new store on every call"]),
     ("def shared_store_factory(name):\n    global shared\n    if name == 'app-1':\n"
      "        shared = MemorySessionStore()\n    return shared", False,
      ["after app-1 restarted", "users were logged out", "not a new one"]),
@@ -154,6 +160,10 @@ SHARED_STORE = [
      "shared_store_factory = lambda name, _s=Fading(): _s", False, ["logged users out", "unknown on the next"]),
 ]
 
+# A hint says what the answer did and asks the question that leads on: never the fix itself, nor
+# "you predicted 0" for a server the answer left out.
+GIVEAWAYS = ("ONE store", "outside the function", "once, outside", "return that same store", "you predicted 0,")
+
 CHECKS = {"01.1": check_logout_share, "01.2": check_logouts_if_stopped, "01.3": check_shared_store_factory}
 NAMES = {"01.1": "logout_share", "01.2": "logouts_if_stopped", "01.3": "shared_store_factory"}
 CORPUS = [pytest.param(exercise_id, *case, id=f"{exercise_id}-{'right' if case[1] else 'wrong'}-{n}")
@@ -176,4 +186,6 @@ def test_the_check_judges_each_answer_by_what_it_does(exercise_id: str, source: 
     assert result.message.startswith(f"{'✓' if right else '✗'} Exercise {exercise_id}")
     missing = [word for word in words if word not in result.message]
     assert not missing, f"the hint lacks {missing}: {result.message}"
+    given_away = [words for words in GIVEAWAYS if words in result.message]
+    assert not given_away, f"the hint spells the fix ({given_away}) or names what the answer did not do: {result.message}"
     assert out == result.message + "\n" and err == "", "one line, and nothing on stderr (no traceback, no Flask log)"
