@@ -35,8 +35,9 @@ def learner_copy(notebook: NotebookNode, source_name: str) -> NotebookNode:
                 raise SolutionMarkerError(f"{where}: a solution cell needs one '{BEGIN}' line, then one "
                                           f"'{END}' line (found {markers or 'none'})")
             note = nbformat.v4.new_markdown_cell(
-                f"*Solution: in the instructor copy, `{source_name}`. Your check above says what is "
-                "still missing.*")
+                "*Stuck? Your check above says what your answer does and what to look at. A worked solution is "
+                f"in the instructor copy, `{source_name}`, in a clone of the whole lab; a class bundle "
+                "leaves it out, so ask your instructor.*")
             note.id = cell.get("id", note.id)
             cells.append(note)
             continue
