@@ -27,11 +27,13 @@ LAB_ARGS ?=
 lab: $(STAMP)
 	$(BIN)/labkit lab --dir $(NOTEBOOK_DIR) $(LAB_ARGS)
 
-# Lint and types first (seconds), then the suite.
+# Lint and types first (seconds), then the suite on two workers (pytest-xdist; each starts its own servers),
+# which steal queued tests from each other so the slow notebook legs do not pile up on one.
+# `PYTEST_ARGS=-n0` runs it in one process.
 test: $(TEST_STAMP)
 	$(BIN)/ruff check labkit tests benchmarks scripts
 	$(BIN)/mypy
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist worksteal $(PYTEST_ARGS)
 
 # The floors in pyproject.toml hold: install the lowest versions they allow (uv, from PyPI, resolves them)
 # in a venv of their own and run every notebook under strict nbval on fakeredis and a real redis-server.
@@ -41,7 +43,7 @@ test-lowest:
 	$(LOWEST)/bin/python -m pip install --quiet --upgrade pip uv
 	$(LOWEST)/bin/uv pip install --quiet --python $(LOWEST)/bin/python --resolution lowest-direct -e '.[test]'
 	$(LOWEST)/bin/python -m pip list 2>/dev/null | grep -iE '^(redis|fakeredis|flask|ipywidgets|matplotlib|numpy|jupyterlab|nbclient|nbformat|nbval|pytest) '
-	$(LOWEST)/bin/python -m pytest -p no:cacheprovider -W ignore::DeprecationWarning tests/notebooks/test_nbval.py -k 'fakeredis or real_redis'
+	$(LOWEST)/bin/python -m pytest -n 2 -p no:cacheprovider -W ignore::DeprecationWarning tests/notebooks/test_nbval.py -k 'fakeredis or real_redis'
 
 clean:
 	rm -rf $(VENV) $(LOWEST)

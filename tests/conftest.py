@@ -98,6 +98,21 @@ def space(backend_url: str, monkeypatch: pytest.MonkeyPatch) -> labkit.Keyspace:
     keyspace.clear()
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Under pytest-xdist, a worker hands the legs it ran to the controller, which writes the summary."""
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["legs"] = dict(LEGS)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: object, error: object) -> None:
+    """pytest-xdist's controller: gather each worker's legs (a skip only where no worker ran the leg)."""
+    for leg, what in getattr(node, "workeroutput", {}).get("legs", {}).items():
+        if leg not in LEGS or LEGS[leg].startswith("SKIPPED"):
+            LEGS[leg] = what
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     terminalreporter.section("backends (legs) in this run")
     for leg, what in sorted(LEGS.items()):

@@ -32,7 +32,7 @@ NOT_ROUND_TRIPPABLE = [
     ({"score": math.inf}, "is inf"),
     ({"cart": [{"price": -math.inf}]}, "data['cart'][0]['price'] is -inf"),
     ({"pair": (1, 2)}, "data['pair'] is a tuple: JSON would give it back as a list"),
-    ({"tags": {"a", "b"}}, "is a set, which JSON cannot store"),
+    ({"tags": {"a"}}, "is a set, which JSON cannot store"),  # one member: the test id (its repr) must not vary by hash seed
     ({"raw": b"x"}, "is a bytes"),
     ({"when": timedelta(1)}, "is a timedelta"),
     ({(1, 2): "a"}, "has the key (1, 2) (tuple), which JSON cannot store"),
