@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections import Counter
+from typing import Any
 
 import pytest
+from flask import Flask
 
 import labkit
 from labkit import (
@@ -21,7 +24,10 @@ from labkit import (
     SessionState,
     Traffic,
 )
+from labkit.fleet import fleet as fleet_module
+from labkit.fleet.fleet import Reply, wsgi_call
 from labkit.fleet.records import NO_SERVER, load_imbalance, logged_out_users, logouts, requests_per_server
+from labkit.fleet.webapp import create_app
 
 
 # -- the in-memory store ----------------------------------------------------------------------------
@@ -255,6 +261,88 @@ def test_same_seed_same_records(policy: str) -> None:
 
     assert play(3) == play(3)
     assert play(3) != play(4)
+
+
+# -- the direct WSGI call the fleet makes is what Flask's test client would send ---------------------
+def _via_test_client(app: Flask, method: str, path: str, form: dict[str, str] | None = None,
+                     cookie: str | None = None, address: str = "127.0.0.1") -> Reply:
+    """The same request through Flask's test client, as the fleet sent it before."""
+    response = app.test_client(use_cookies=False).open(
+        path, method=method, data=form, base_url="https://lab.example",
+        headers={"Cookie": cookie} if cookie else None, environ_base={"REMOTE_ADDR": address})
+    return Reply(response.status_code, list(response.headers.items()), response.get_data(as_text=True))
+
+
+def _play_everything(fleet: Fleet) -> None:
+    """Seeded traffic (logins, cart posts, browsing), a stopped server, 503s, bad forms, 404/405, logouts."""
+    fleet.run(250, Traffic(users=40, skew=1.2, seed=1))
+    fleet.stop("app-2")
+    fleet.run(100, Traffic(users=40, skew=1.2, seed=2))
+    fleet.stop("app-1"), fleet.stop("app-3")
+    fleet.get("user-1", "/cart")
+    fleet.restart("app-1"), fleet.restart("app-2"), fleet.restart("app-3")
+    fleet.run(100, Traffic(users=40, skew=1.2, seed=3))
+    fleet.post("alice", "/cart", {"item": "mug & tea=cup ü"})
+    fleet.login("alice"), fleet.post("alice", "/cart", {"item": "mug & tea=cup ü"}), fleet.post("alice", "/cart", {})
+    fleet.login("x" * 100), fleet.login(" "), fleet.get("alice", "/nowhere?x=1"), fleet.request("alice", "PUT", "/cart")
+    fleet.get("alice", "/cart?page=2"), fleet.post("alice", "/logout"), fleet.post("alice", "/logout")
+
+
+@pytest.mark.parametrize("policy", ["sticky", "round_robin"])
+def test_direct_wsgi_gives_the_records_the_test_client_gave(policy: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    def play() -> tuple[list[labkit.Record], dict[str, list[tuple]]]:
+        fleet = Fleet(servers=3, policy=policy, seed=0)
+        _play_everything(fleet)
+        cookies = {u: [(c.name, len(c.value), c.httponly, c.secure, c.samesite) for c in b.cookies.values()]
+                   for u, b in fleet.browsers.items()}  # session ids are random; their shape is not
+        return list(fleet.records), cookies
+
+    direct = play()
+    monkeypatch.setattr(fleet_module, "wsgi_call", _via_test_client)
+    assert play() == direct
+    records = direct[0]
+    assert len(records) == 462 and {r.status for r in records} >= {200, 400, 401, 404, 405, 503}
+    assert {r.session for r in records} >= {SessionState.RECOGNISED, SessionState.UNKNOWN, SessionState.NONE}
+
+
+def test_direct_wsgi_environ_and_reply_match_the_test_client() -> None:
+    sid = re.compile(r"sid=[^;]+")
+    environs: list[dict] = []
+
+    def recording_app() -> Flask:  # an app server that notes each environ it is called with
+        app = create_app("app-1", MemorySessionStore())
+        inner = app.wsgi_app
+
+        def recording(environ: dict, start_response: Any) -> Any:
+            seen = {k: v for k, v in environ.items() if k not in ("wsgi.input", "wsgi.errors", "HTTP_USER_AGENT")
+                    and not k.startswith("werkzeug.")}  # the test client's own additions are left out
+            environs.append(seen | {"HTTP_COOKIE": sid.sub("sid=*", environ.get("HTTP_COOKIE", "")),
+                                    "body": environ["wsgi.input"].read()})
+            environ["wsgi.input"].seek(0)
+            return inner(environ, start_response)
+
+        app.wsgi_app = recording  # type: ignore[method-assign]
+        return app
+
+    apps, cookies = [recording_app(), recording_app()], [None, None]  # one played directly, one via the client
+    for method, path, form in [("POST", "/login", {"user": "alice"}), ("POST", "/cart", {"item": "a b&c=d/é"}),
+                               ("GET", "/cart?x=1&y=%20", None), ("GET", "/pro%66ile", None),
+                               ("POST", "/logout", None), ("GET", "/cart", None), ("DELETE", "/cart", None)]:
+        replies = [call(app, method, path, form, cookie, "10.0.0.7")
+                   for call, app, cookie in zip((wsgi_call, _via_test_client), apps, cookies)]
+        assert environs[-2] == environs[-1]
+        direct, via_client = ((r.status, r.body, [(k, sid.sub("sid=*", v)) for k, v in r.headers]) for r in replies)
+        assert direct == via_client
+        if path == "/login":
+            cookies = [sid.search(r.header("Set-Cookie") or "").group(0) for r in replies]  # type: ignore[union-attr]
+    assert replies[0].status == 405 and environs[2]["CONTENT_TYPE"] == "application/x-www-form-urlencoded"
+    assert environs[2]["body"] == b"item=a+b%26c%3Dd/%C3%A9" and environs[4]["QUERY_STRING"] == "x=1&y=%20"
+
+
+def test_a_reply_reads_headers_in_any_case() -> None:
+    reply = Reply(200, [("Set-Cookie", "a=1"), ("X-Session", "none"), ("set-cookie", "b=2")], "ok")
+    assert reply.header_list("SET-COOKIE") == ["a=1", "b=2"] and reply.header("x-session") == "none"
+    assert reply.header("X-Missing") is None and reply.header("X-Missing", "d") == "d"
 
 
 def test_skewed_traffic_favours_the_first_users() -> None:
