@@ -29,11 +29,11 @@ lab: $(STAMP)
 
 # Lint and types first (seconds), then the suite on two workers (pytest-xdist; each starts its own servers),
 # which steal queued tests from each other so the slow notebook legs do not pile up on one.
-# `PYTEST_ARGS=-n0` runs it in one process.
+# `PYTEST_ARGS=-n0` runs it in one process. The 15 slowest tests are listed, so a slow CI run says where the time went.
 test: $(TEST_STAMP)
 	$(BIN)/ruff check labkit tests benchmarks scripts
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -n 2 --dist worksteal $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist worksteal --durations=15 $(PYTEST_ARGS)
 
 # The floors in pyproject.toml hold: install the lowest versions they allow (uv, from PyPI, resolves them)
 # in a venv of their own and run every notebook under strict nbval on fakeredis and a real redis-server.
