@@ -23,6 +23,7 @@ import nbformat
 from nbclient import NotebookClient
 
 from labkit.config import ENV_LEARNER, ENV_PREFIX, ENV_URL
+from labkit.exercises.kernel_client import SteadyKernelManager
 from tests.support import NOTEBOOKS
 from tests.support.delay_link import DelayLink, measure_ping_rtt
 from tests.support.servers import LocalRedis
@@ -36,7 +37,7 @@ def run_all(path: Path, redis_url: str) -> float:
     notebook = nbformat.read(path, as_version=4)
     env = {k: v for k, v in os.environ.items() if k != ENV_PREFIX}
     env.update({ENV_URL: redis_url, ENV_LEARNER: "bench-network"})
-    client = NotebookClient(notebook, timeout=300, kernel_name="python3",
+    client = NotebookClient(notebook, timeout=300, kernel_name="python3", kernel_manager_class=SteadyKernelManager,
                             resources={"metadata": {"path": str(path.parent)}})
     with client.setup_kernel(env=env):  # the kernel is up before the clock starts, as when a learner clicks Run All
         started = time.perf_counter()

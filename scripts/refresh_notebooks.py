@@ -16,6 +16,7 @@ import nbformat
 from nbclient import NotebookClient
 
 from labkit.config import LEARNER_DIR, NOTEBOOK_DIR, NOTEBOOK_GLOB
+from labkit.exercises.kernel_client import SteadyKernelManager
 from labkit.exercises.learner_copies import sync
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,6 +31,7 @@ def refresh(path: Path) -> float:
     os.environ["LABKIT_LEARNER"] = "nbval"  # the namespace tests/test_notebooks.py runs under
     started = time.perf_counter()
     NotebookClient(notebook, timeout=600, kernel_name="python3", store_widget_state=True,
+                   kernel_manager_class=SteadyKernelManager,
                    resources={"metadata": {"path": str(path.parent)}}).execute()
     elapsed = time.perf_counter() - started
     for cell in notebook.cells:

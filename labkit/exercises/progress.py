@@ -24,6 +24,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
 from labkit.config import ENV_URL, LEARNER_DIR, NOTEBOOK_DIR, NOTEBOOK_GLOB
+from labkit.exercises.kernel_client import SteadyKernelManager
 
 CHECK_LINE = re.compile(r"^(?P<mark>[✓✗]) Exercise (?P<id>\S+?)(?: passed: |, not yet: )(?P<detail>.*)$", re.M)
 TEACHES_AN_ERROR = "NBVAL_RAISES_EXCEPTION"
@@ -72,6 +73,7 @@ def run_notebook(path: Path, timeout: int = CELL_TIMEOUT, *, redis_url: str = ""
         env[ENV_URL] = redis_url
     run = NotebookRun(Path(path))
     client = NotebookClient(notebook, timeout=timeout, kernel_name="python3", allow_errors=True,
+                            kernel_manager_class=SteadyKernelManager,
                             resources={"metadata": {"path": str(Path(path).resolve().parent)}})
     # The kernel's own log (its plain-TCP warning, a KeyboardInterrupt it reports while shutting
     # down) goes to a file rather than the terminal: cells' errors come from their outputs, and the
