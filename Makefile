@@ -8,7 +8,7 @@ TEST_STAMP := $(VENV)/.installed-test
 
 .PHONY: lab test test-lowest clean
 
-# `lab` installs what a learner needs; `test` adds the [test] extra (pytest, nbval, Playwright, ruff, mypy).
+# `lab` installs what a learner needs; `test` adds the [test] extra (pytest, pytest-xdist, nbval, Playwright, ruff, mypy).
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
